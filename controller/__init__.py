@@ -1,0 +1,1 @@
+"""The controller process: wiring (the one place collaborators are built) and the run command."""

@@ -1,0 +1,67 @@
+"""The one wiring point: every collaborator is built here and handed to the services that use it.
+
+Each room contributes an `install(app)` that adds its routes and its background work
+(`cleanup_ctx`: started in order, stopped in reverse). Nothing else constructs services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+import structlog
+from aiohttp import web
+
+from agent_routing.skills import routing
+from settings import Settings
+from storage import Database, upgrade_to_head
+from web import pages
+from web.auth import session_middleware
+from web.keys import AMI, DATABASE, SETTINGS
+from web.bootstrap import ensure_first_supervisor
+
+log = structlog.get_logger(__name__)
+
+Installer = Callable[[web.Application], None]
+
+
+def build_app(settings: Settings, *, with_ami: bool = True) -> web.Application:
+    app = web.Application(middlewares=[session_middleware], client_max_size=60 * 1024 * 1024)
+    app[SETTINGS] = settings
+    app.cleanup_ctx.append(_database)
+    if with_ami:
+        app.cleanup_ctx.append(_ami_link)
+    pages.setup_routes(app)
+    for install in room_installers():
+        install(app)
+    return app
+
+
+def room_installers() -> list[Installer]:
+    """Every room's installer, in start-up order (later rooms may use earlier rooms' keys)."""
+    installers: list[Installer] = []
+    return installers
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    routing()  # a broken routing definition stops start-up before anything listens
+    upgrade_to_head(settings.database_url)
+    db = Database(settings.database_url)
+    app[DATABASE] = db
+    await ensure_first_supervisor(db, settings.state_dir)
+    yield
+    await db.close()
+
+
+async def _ami_link(app: web.Application) -> AsyncIterator[None]:
+    from ami import AmiLink  # imported here so web-only tests need no AMI at all
+
+    s = app[SETTINGS].ami
+    link = AmiLink(
+        s.host, s.port, s.username, s.secret, action_timeout=s.action_timeout,
+        ping_interval=s.ping_interval, ping_timeout=s.ping_timeout,
+    )
+    app[AMI] = link
+    await link.start()
+    yield
+    await link.close()

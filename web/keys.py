@@ -1,0 +1,16 @@
+"""Typed application state shared by every room (aiohttp AppKey)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from ami import AmiLink
+    from settings import Settings
+    from storage import Database
+
+SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
+DATABASE: web.AppKey[Database] = web.AppKey("database")
+AMI: web.AppKey[AmiLink] = web.AppKey("ami")
