@@ -129,16 +129,22 @@ def _parse(raw: Mapping[str, Any], path: Path) -> RoutingDefinition:
 
 
 def _expand(
-    spec: Mapping[str, Any], languages: Mapping[str, Language], skills: Mapping[str, Skill],
+    spec: Mapping[str, Any],
+    languages: Mapping[str, Language],
+    skills: Mapping[str, Skill],
     path: Path,
 ) -> list[SkillQueue]:
     langs = list(languages) if spec["languages"] == ["*"] else list(spec["languages"])
     for skill in [spec["skill"], *spec.get("overflow", {})]:
         if skill not in skills:
-            raise SettingsError(f"routing definition {path}: queue {spec['id']!r} names unknown skill {skill!r}")
+            raise SettingsError(
+                f"routing definition {path}: queue {spec['id']!r} names unknown skill {skill!r}"
+            )
     for lang in langs:
         if lang not in languages:
-            raise SettingsError(f"routing definition {path}: queue {spec['id']!r} names unknown language {lang!r}")
+            raise SettingsError(
+                f"routing definition {path}: queue {spec['id']!r} names unknown language {lang!r}"
+            )
     return [
         SkillQueue(
             name=f"{spec['id']}-{lang}",
@@ -158,6 +164,8 @@ def _validate(d: RoutingDefinition, path: Path) -> None:
     if len(set(keys)) != len(keys):
         raise SettingsError(f"routing definition {path}: two languages share an IVR key")
     if d.ivr.default_queue not in d.queue_names:
-        raise SettingsError(f"routing definition {path}: [ivr] default_queue {d.ivr.default_queue!r} is not a queue")
+        raise SettingsError(
+            f"routing definition {path}: [ivr] default_queue {d.ivr.default_queue!r} is not a queue"
+        )
     if d.ivr.fallback_language not in d.languages:
         raise SettingsError(f"routing definition {path}: [ivr] fallback_language is not a language")

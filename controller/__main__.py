@@ -1,7 +1,7 @@
 """The run command: Asterisk (sandbox or system), the controller and its pages, until Ctrl-C.
 
-    python -m controller                 # start Asterisk from settings, then the controller
-    python -m controller --external-asterisk   # production: Asterisk is run by systemd
+python -m controller                 # start Asterisk from settings, then the controller
+python -m controller --external-asterisk   # production: Asterisk is run by systemd
 """
 
 from __future__ import annotations
@@ -32,8 +32,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         _print_banner(settings, asterisk)
         web.run_app(
-            build_app(settings), host=settings.web.host, port=settings.web.port,
-            print=None, shutdown_timeout=5.0,
+            build_app(settings),
+            host=settings.web.host,
+            port=settings.web.port,
+            print=None,
+            shutdown_timeout=5.0,
         )
     finally:
         if asterisk is not None:
@@ -43,9 +46,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m controller", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m controller", description=__doc__.split("\n")[0]
+    )
     parser.add_argument(
-        "--external-asterisk", action="store_true",
+        "--external-asterisk",
+        action="store_true",
         help="do not start Asterisk; connect to the one at [ami] host/port (production)",
     )
     return parser

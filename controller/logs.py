@@ -32,7 +32,9 @@ def _mask(value: Any) -> Any:
     return value
 
 
-def mask_numbers(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+def mask_numbers(
+    _logger: Any, _name: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     for key, value in event.items():
         event[key] = _mask(value)
     return event

@@ -37,14 +37,22 @@ async def record(
 ) -> None:
     session.add(
         AuditEntry(
-            at=datetime.now(UTC), actor=actor, action=action, subject_type=subject_type,
-            subject_id=subject_id, before=before, after=after,
+            at=datetime.now(UTC),
+            actor=actor,
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            before=before,
+            after=after,
         )
     )
 
 
 async def entries(
-    session: AsyncSession, *, subject_type: str | None = None, subject_id: str | None = None,
+    session: AsyncSession,
+    *,
+    subject_type: str | None = None,
+    subject_id: str | None = None,
     limit: int = 200,
 ) -> list[AuditEntry]:
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)

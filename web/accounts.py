@@ -54,12 +54,20 @@ class User:
 
 
 async def create_user(
-    session: AsyncSession, username: str, display_name: str, role: Role, password: str,
+    session: AsyncSession,
+    username: str,
+    display_name: str,
+    role: Role,
+    password: str,
     agent_id: str | None = None,
 ) -> User:
     row = UserRow(
-        username=username, display_name=display_name, role=role.value,
-        password_hash=_hasher.hash(password), agent_id=agent_id, active=True,
+        username=username,
+        display_name=display_name,
+        role=role.value,
+        password_hash=_hasher.hash(password),
+        agent_id=agent_id,
+        active=True,
         created_at=datetime.now(UTC),
     )
     session.add(row)

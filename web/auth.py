@@ -97,12 +97,19 @@ async def start_session(request: web.Request, response: web.StreamResponse, user
     async with request.app[DATABASE].session() as session:
         session.add(
             SessionRow(
-                token_hash=_hash(token), user_id=user.id, csrf_token=csrf, created_at=now,
+                token_hash=_hash(token),
+                user_id=user.id,
+                csrf_token=csrf,
+                created_at=now,
                 expires_at=now + SESSION_LIFETIME,
             )
         )
     response.set_cookie(
-        COOKIE, token, httponly=True, samesite="Strict", max_age=int(SESSION_LIFETIME.total_seconds()),
+        COOKIE,
+        token,
+        httponly=True,
+        samesite="Strict",
+        max_age=int(SESSION_LIFETIME.total_seconds()),
         secure=request.secure,
     )
     return csrf

@@ -23,8 +23,11 @@ async def ensure_first_supervisor(db: Database, state_dir: Path) -> None:
         password = os.environ.get("LINE1300_SUPERVISOR_PASSWORD") or new_password()
         await create_user(session, "supervisor", "Supervisor", Role.SUPERVISOR, password)
     write_initial_password(state_dir, "supervisor", password)
-    log.info("first supervisor account created", username="supervisor",
-             password_file=str(state_dir / PASSWORD_FILE))
+    log.info(
+        "first supervisor account created",
+        username="supervisor",
+        password_file=str(state_dir / PASSWORD_FILE),
+    )
 
 
 def write_initial_password(state_dir: Path, username: str, password: str) -> None:

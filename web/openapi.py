@@ -28,8 +28,12 @@ def api_doc(
 ) -> DocDecorator:
     def decorate(handler: Handler) -> Handler:
         handler.line1300_doc = {  # type: ignore[attr-defined]
-            "summary": summary, "tags": list(tags), "request_schema": request_schema,
-            "query": query or {}, "response_schema": response_schema, "responses": responses or {},
+            "summary": summary,
+            "tags": list(tags),
+            "request_schema": request_schema,
+            "query": query or {},
+            "response_schema": response_schema,
+            "responses": responses or {},
         }
         return handler
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from aiohttp import web
@@ -59,8 +60,11 @@ async def login_page(request: web.Request) -> web.StreamResponse:
 
 
 @public
-@api_doc("Sign in; sets the session cookie and returns the CSRF token", tags=("session",),
-         request_schema=LOGIN_SCHEMA)
+@api_doc(
+    "Sign in; sets the session cookie and returns the CSRF token",
+    tags=("session",),
+    request_schema=LOGIN_SCHEMA,
+)
 async def login(request: web.Request) -> web.Response:
     body = await read_json(request, required=("username", "password"))
     username, password = str(body["username"]), str(body["password"])
@@ -71,11 +75,11 @@ async def login(request: web.Request) -> web.Response:
         )
     if user is None:
         raise json_error(web.HTTPUnauthorized, "wrong user name or password")
-    response = web.json_response({})
+    response = web.json_response({"user": _user_json(user), "home": HOME[user.role]})
     csrf = await start_session(request, response, user)
-    response.text = web.json_response(
-        {"user": _user_json(user), "csrf": csrf, "home": HOME[user.role]}
-    ).text
+    response.text = json.dumps(
+        {"user": _user_json(user), "csrf": csrf, "home": HOME[user.role]}, ensure_ascii=False
+    )
     return response
 
 
@@ -110,7 +114,12 @@ async def root(request: web.Request) -> web.StreamResponse:
 async def read_json(request: web.Request, required: tuple[str, ...] = ()) -> dict[str, object]:
     """The request's JSON object, or a 400 that says what is wrong with it."""
     if request.content_length is not None and request.content_length > 1_000_000:
-        raise json_error(web.HTTPRequestEntityTooLarge, "request body over 1 MB", max_size=1_000_000, actual_size=request.content_length)  # noqa: E501
+        raise json_error(
+            web.HTTPRequestEntityTooLarge,
+            "request body over 1 MB",
+            max_size=1_000_000,
+            actual_size=request.content_length,
+        )
     try:
         body = await request.json()
     except ValueError:
@@ -128,8 +137,11 @@ def _user_json(user: object) -> dict[str, object]:
 
     assert isinstance(user, User)
     return {
-        "id": user.id, "username": user.username, "name": user.display_name,
-        "role": str(user.role), "agent_id": user.agent_id,
+        "id": user.id,
+        "username": user.username,
+        "name": user.display_name,
+        "role": str(user.role),
+        "agent_id": user.agent_id,
     }
 
 
