@@ -48,6 +48,8 @@ class AsteriskSettings:
     rtp_start: int
     rtp_end: int
     agent_endpoints: int
+    # Where Asterisk writes cel.sqlite3, cdr.sqlite3 and queue_log ("" = the instance we start).
+    records_dir: str = ""
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,9 @@ class RoutingSettings:
     min_counsellors: int
     callback_max_attempts: int
     callback_retry_minutes: int
+    callback_agent_ring_seconds: int = 30
+    auto_login_on_shift: bool = True
+    roster_horizon_days: int = 28
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,9 @@ class RecordingSettings:
     retention_recordings_days: int
     retention_callback_messages_days: int
     retention_call_records_days: int
+    # Folder of converted recordings and messages; purge time as "HH:MM" local time.
+    archive_dir: Path
+    purge_time: str = "03:30"
 
 
 @dataclass(frozen=True)
@@ -175,6 +183,9 @@ def load_settings(
             min_counsellors=r.get("routing", "min_counsellors", int),
             callback_max_attempts=r.get("routing", "callback_max_attempts", int),
             callback_retry_minutes=r.get("routing", "callback_retry_minutes", int),
+            callback_agent_ring_seconds=r.get("routing", "callback_agent_ring_seconds", int),
+            auto_login_on_shift=r.get("routing", "auto_login_on_shift", bool),
+            roster_horizon_days=r.get("routing", "roster_horizon_days", int),
         ),
         recordings=RecordingSettings(
             retention_recordings_days=r.get("recordings", "retention_recordings_days", int),
@@ -182,6 +193,12 @@ def load_settings(
                 "recordings", "retention_callback_messages_days", int
             ),
             retention_call_records_days=r.get("recordings", "retention_call_records_days", int),
+            archive_dir=_resolve(
+                Path(r.get("recordings", "archive_dir", str) or state_dir / "recordings")
+            ),
+            purge_time=_clock_time(
+                r.get("recordings", "purge_time", str), "recordings", "purge_time", source
+            ),
         ),
         transcription_models=_models(raw, env),
         service_level_seconds=r.get("reports", "service_level_seconds", int),
@@ -208,6 +225,7 @@ def _asterisk(r: _Reader, source: Path) -> AsteriskSettings:
         rtp_start=rtp_start,
         rtp_end=rtp_end,
         agent_endpoints=r.get("asterisk", "agent_endpoints", int),
+        records_dir=r.get("asterisk", "records_dir", str),
     )
 
 
@@ -232,6 +250,13 @@ def _timezone(name: str, source: Path) -> zoneinfo.ZoneInfo:
         raise SettingsError(
             f"setting [general] timezone in {source}: unknown time zone {name!r}"
         ) from None
+
+
+def _clock_time(value: str, section: str, key: str, source: Path) -> str:
+    hours, _, minutes = value.partition(":")
+    if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+        raise SettingsError(f"setting [{section}] {key} in {source}: expected HH:MM, got {value!r}")
+    return f"{int(hours):02d}:{int(minutes):02d}"
 
 
 def _port(value: int, section: str, key: str, source: Path) -> int:
