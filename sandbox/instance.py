@@ -9,7 +9,6 @@ another process (the CLI) find a running instance again.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import hashlib
 import json
 import os
@@ -29,6 +28,7 @@ from dialplans.render import DialplanRenderer, render_config
 from settings import Settings
 
 from .ports import InstancePorts, PortLease, lease_ports
+from .process import die_with_parent
 from .prompts import install_prompts
 from .provision import AsteriskRuntime, SandboxError, prepare_network_files
 
@@ -349,7 +349,7 @@ class AsteriskInstance:
                 start_new_session=True,  # outlives the CLI; Ctrl-C in a test does not kill it
                 # Log lines in the centre's time; CDR/CEL/queue_log use epoch seconds anyway.
                 env={**os.environ, "TZ": self.settings.timezone.key},
-                preexec_fn=_die_with_parent if die_with_owner else None,
+                preexec_fn=die_with_parent if die_with_owner else None,
             )
         try:
             self.wait_fully_booted(timeout)
@@ -546,14 +546,6 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _die_with_parent() -> None:
-    # PR_SET_PDEATHSIG: the kernel sends SIGTERM to Asterisk when its parent exits; it
-    # survives the exec of chroot and of asterisk itself (and Asterisk's own re-exec on
-    # "core restart now").
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(1, signal.SIGTERM, 0, 0, 0)
 
 
 def _new_admin() -> Credentials:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sandbox.ports import free_udp_port
+from sandbox.process import die_with_parent
 
 SIPP = "sipp"
 # SIPp exits 0 when every call succeeded, 1 when some failed, 97/99 on a normal stop.
@@ -136,7 +137,7 @@ async def start_sipp(
     try:
         proc = await asyncio.create_subprocess_exec(
             *argv, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=asyncio.subprocess.STDOUT,
-            cwd=workdir,
+            cwd=workdir, preexec_fn=die_with_parent,
         )
     finally:
         log.close()

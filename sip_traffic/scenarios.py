@@ -70,7 +70,10 @@ def caller_scenario(
 def agent_scenario(*, ring: float = 0.5, talk: float | None = 3.0) -> str:
     """An agent phone (SIPp UAS, one for every agent endpoint): rings ``ring`` seconds,
     answers, talks ``talk`` seconds then hangs up, or waits for the caller's BYE if None."""
-    steps = [_UAS_INVITE, _pause(ring), _UAS_ANSWER]
+    # SIPp refuses a scenario that assigns a variable it never uses: the From/To captured at
+    # INVITE are needed only when the agent sends the BYE.
+    invite = _UAS_INVITE if talk is not None else _UAS_INVITE_NO_CAPTURE
+    steps = [invite, _pause(ring), _UAS_ANSWER]
     steps.append(_WAIT_BYE if talk is None else _pause(talk) + _UAS_BYE)
     return _scenario("line1300 agent phone", steps)
 
@@ -215,6 +218,9 @@ Content-Length: 0
 
 ]]>
 </send>"""
+
+_CAPTURE = _UAS_INVITE[_UAS_INVITE.index("<action>") : _UAS_INVITE.index("</action>\n") + 10]
+_UAS_INVITE_NO_CAPTURE = _UAS_INVITE.replace(_CAPTURE, "")
 
 _UAS_ANSWER = f"""<send retrans="500">
 <![CDATA[
