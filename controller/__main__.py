@@ -62,6 +62,7 @@ def _start_asterisk(settings: Settings):  # type: ignore[no-untyped-def]
     from sandbox.provision import ensure_asterisk
 
     runtime = ensure_asterisk(settings.asterisk, progress=print)
+    _refuse_vulnerable(runtime.version)
     instance = AsteriskInstance.from_settings(runtime, settings)
     if instance.is_running():
         print(f"Asterisk instance {instance.name!r} is already running; restarting it", flush=True)
@@ -70,6 +71,20 @@ def _start_asterisk(settings: Settings):  # type: ignore[no-untyped-def]
     seconds = instance.start()
     print(f"Asterisk fully booted in {seconds:.1f} s", flush=True)
     return instance
+
+
+def _refuse_vulnerable(version: str) -> None:
+    """The controller's AMI user may Originate: on an Asterisk with CVE-2024-42365 that is
+    enough to take the machine. Such an Asterisk is not started at all."""
+    from sandbox.advisories import UnknownVersion, advisories_for, verdict
+
+    try:
+        vulnerable = bool(advisories_for(version))
+    except UnknownVersion:
+        print(f"warning: {verdict(version)}", file=sys.stderr, flush=True)
+        return
+    if vulnerable:
+        raise SystemExit(f"cannot start: {verdict(version)}")
 
 
 def _print_banner(settings: Settings, asterisk: object | None) -> None:
@@ -97,3 +112,7 @@ def _print_banner(settings: Settings, asterisk: object | None) -> None:
         ),
         flush=True,
     )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -40,7 +40,8 @@
     const rows = [];
     for (const r of section.rows) {
       rows.push(tableRow(r, compared, r.level));
-      for (const p of r.parts) rows.push(tableRow(p, compared, r.level + 1));
+      // A split that is empty in both months says nothing: the table stays readable.
+      for (const p of r.parts) if (p.value || p.previous) rows.push(tableRow(p, compared, r.level + 1));
     }
     return `<article class="card" data-section="${esc(section.key)}"><h2>${esc(T(section.title))}${esc(total)}</h2>
       <table>${head}${rows.join("")}</table>${chart(section, compared)}</article>`;

@@ -7,6 +7,7 @@
     ["on_call", { th: "กำลังสนทนา", en: "On call" }],
     ["wrapup", { th: "สรุปงาน", en: "Wrap-up" }],
     ["paused", { th: "พัก", en: "Paused" }],
+    ["unavailable", { th: "โทรศัพท์ไม่พร้อม", en: "Phone offline" }],
   ];
   let board = null, receivedAt = 0;
 

@@ -4,17 +4,11 @@ the contact facts projected from the case stubs (typed columns the monthly repor
 Revision ID: 0005_reports
 Revises: 0004_recordings
 """
-from pathlib import Path
-
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_reports"
-# TEMPORARY while 0004_recordings is being written: follow it once it exists (reports engineer
-# replaces this with the literal "0004_recordings" before handing over).
-down_revision = (
-    "0004_recordings" if (Path(__file__).parent / "0004_recordings.py").exists() else "0003_contacts"
-)
+down_revision = "0004_recordings"
 
 
 def upgrade() -> None:
