@@ -102,7 +102,9 @@ def merge_call(
             "dialed": _dialed(call),
             "caller": {"number": call.caller_number, "country": call.caller_country},
             "language": call.language or ("th" if call.line == "domestic" else "und"),
-            "priority": higher_priority(call.priority, _triage_priority(body)),
+            # The keyword triage only suggests (body["triage"]); priority changes by the IVR
+            # choice or by a person, never automatically.
+            "priority": higher_priority(call.priority, body.get("priority")),
             "ivr": {"selections": list(call.ivr_path)},
             "queue": call.queue,
             "received_at": rfc3339(call.received_at, tz),
@@ -148,19 +150,12 @@ def merge_details(existing: Mapping[str, Any], details: Mapping[str, Any]) -> di
                 body["callback"] = {**body["callback"], "transcript": value}
         else:
             body[key] = value
-    body["priority"] = higher_priority(body["priority"], _triage_priority(body))
     return body
 
 
 def higher_priority(*levels: str | None) -> str:
     known = [lvl for lvl in levels if lvl in PRIORITY_ORDER]
     return max(known, key=PRIORITY_ORDER.index) if known else "normal"
-
-
-def _triage_priority(body: Mapping[str, Any]) -> str | None:
-    triage = body.get("triage") or {}
-    value = triage.get("suggested_priority")
-    return str(value) if value else None
 
 
 def _dialed(call: CallSnapshot) -> str:

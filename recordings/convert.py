@@ -59,6 +59,9 @@ class ConvertOptions:
     keep_silence_ms: int = 60
     max_bytes: int = 50 * MB
     max_duration_s: float = 600.0
+    # Shorter than this is no recording at all (a WAV whose header promises far more data
+    # than the file holds decodes to a few milliseconds): refused rather than played as silence.
+    min_duration_s: float = 0.1
 
 
 DEFAULT_OPTIONS = ConvertOptions()
@@ -154,6 +157,9 @@ def load_audio(
         reason = proc.stderr.decode(errors="replace").strip()[-300:] or "no audio data"
         raise NotAudioError(f"{src.name} could not be decoded as audio ({reason})")
     seg = AudioSegment(data=proc.stdout, sample_width=2, frame_rate=rate, channels=1)
+    if seg.duration_seconds < options.min_duration_s:
+        raise NotAudioError(f"{src.name} holds {seg.duration_seconds:.2f} s of audio, less than "
+                            f"the {options.min_duration_s:g} s of the shortest recording")
     if info.duration_s is None and seg.duration_seconds > options.max_duration_s:
         raise AudioTooLargeError(
             f"{src.name} lasts over {options.max_duration_s / 60:.0f} min, the limit"

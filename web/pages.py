@@ -24,6 +24,7 @@ from web.keys import DATABASE
 from web.openapi import api_doc, openapi_json
 
 STATIC = Path(__file__).resolve().parent / "static"
+MAX_JSON_BODY = 1_000_000
 HOME = {Role.AGENT: "/agent", Role.SUPERVISOR: "/supervisor"}
 
 LOGIN_SCHEMA = {
@@ -113,12 +114,12 @@ async def root(request: web.Request) -> web.StreamResponse:
 
 async def read_json(request: web.Request, required: tuple[str, ...] = ()) -> dict[str, object]:
     """The request's JSON object, or a 400 that says what is wrong with it."""
-    if request.content_length is not None and request.content_length > 1_000_000:
-        raise json_error(
-            web.HTTPRequestEntityTooLarge,
-            "request body over 1 MB",
-            max_size=1_000_000,
+    if request.content_length is not None and request.content_length > MAX_JSON_BODY:
+        raise web.HTTPRequestEntityTooLarge(
+            max_size=MAX_JSON_BODY,
             actual_size=request.content_length,
+            text=json.dumps({"error": "request body over 1 MB", "max_size": MAX_JSON_BODY}),
+            content_type="application/json",
         )
     try:
         body = await request.json()

@@ -181,14 +181,16 @@ async def test_previous_contacts_of_a_caller_newest_first(calls: Calls) -> None:
     assert await calls.stubs.previous_contacts(None) == []
 
 
-async def test_details_from_other_rooms_raise_priority_but_never_lower_it(calls: Calls) -> None:
+async def test_triage_suggestion_is_stored_but_never_changes_priority(calls: Calls) -> None:
     stub_id = await answered_stub_id(calls)
     triage = {
         "suggested_priority": "critical",
         "problem_types": ["violence_family"],
         "keywords": ["ทำร้าย"],
     }
+    before = (await calls.stubs.add_details(stub_id, {"transcript": "..."})).body["priority"]
     stub = await calls.stubs.add_details(stub_id, {"triage": triage, "transcript": "..."})
-    assert stub.body["priority"] == "critical"
+    assert stub.body["triage"]["suggested_priority"] == "critical"
+    assert stub.body["priority"] == before == "normal"  # a suggestion, never a decision
     with pytest.raises(ValueError, match="not a stub detail"):
         await calls.stubs.add_details(stub_id, {"disposition": "answered"})

@@ -45,3 +45,12 @@ async def test_openapi_lists_login(web_app: Any) -> None:
     spec = await (await web_app.get("/api/openapi.json")).json()
     assert "post" in spec["paths"]["/api/login"]
     assert spec["paths"]["/api/session"]["get"]["x-roles"] == "any"
+
+
+async def test_oversized_json_body_is_413_with_message(web_app: Any) -> None:
+    r = await web_app.post(
+        "/api/login", data=b"{" + b" " * 1_100_000 + b"}",
+        headers={"Content-Type": "application/json"},
+    )
+    assert r.status == 413
+    assert "1 MB" in (await r.json())["error"]

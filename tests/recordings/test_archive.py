@@ -1,0 +1,122 @@
+"""Recordings and messages found in the call log, archived under a dated layout, linked to stubs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from case_stubs.schema import problems
+from recordings.models import MediaRow
+from tests.calls.dbview import call_rows, stub_body
+from tests.recordings.conftest import (
+    MESSAGES,
+    MONITOR,
+    Media,
+    answered_recorded_call,
+    call_script,
+    callback_request,
+    ffprobe,
+    tone,
+    unanswered_recorded_call,
+)
+
+
+async def media_rows(media: Media) -> list[MediaRow]:
+    async with media.db.session() as s:
+        return list((await s.execute(select(MediaRow).order_by(MediaRow.recorded_at))).scalars())
+
+
+async def test_answered_call_recording_is_archived_compactly_and_linked(media: Media) -> None:
+    s = call_script(1)
+    ast_path = f"{MONITOR}/2026/11/25/{s.linkedid}.wav"
+    original = tone(media.host(ast_path), 12.0)
+    await media.replay(answered_recorded_call(s, ast_path))
+
+    await media.process()
+
+    [row] = await media_rows(media)
+    [call] = await call_rows(media.db)
+    assert (row.kind, row.linkedid, row.stub_id, row.state) == (
+        "call_recording", call.linkedid, call.stub_id, "archived")
+    assert row.archive_path == f"2026/11/25/{s.linkedid}.ogg"
+    kept = media.archive_dir / row.archive_path
+    info = ffprobe(kept)
+    assert info["streams"][0]["codec_name"] == "opus"
+    assert abs(float(info["format"]["duration"]) - 12.0) < 0.1
+    assert row.duration_seconds == 12.0
+    assert row.size_bytes == kept.stat().st_size < 96_044 / 3  # well under the 8 kHz WAV
+    assert not original.exists()  # kept once, compactly
+    body = await stub_body(media.db, call.stub_id)
+    assert body["recording"] == {"path": ast_path, "duration_seconds": 12.0}
+    assert problems(body) == []
+
+
+async def test_a_second_pass_registers_nothing_twice(media: Media) -> None:
+    s = call_script(2)
+    ast_path = f"{MONITOR}/2026/11/25/{s.linkedid}.wav"
+    tone(media.host(ast_path), 2.0)
+    await media.replay(answered_recorded_call(s, ast_path))
+    await media.process()
+    await media.process()
+    assert len(await media_rows(media)) == 1
+
+
+async def test_unanswered_call_of_a_recorded_queue_has_no_recording(media: Media) -> None:
+    s = call_script(3)
+    await media.replay(unanswered_recorded_call(s, f"{MONITOR}/2026/11/25/{s.linkedid}.wav"))
+    await media.process()
+    assert await media_rows(media) == []
+
+
+async def test_recording_not_written_is_missing_after_the_grace(media: Media) -> None:
+    s = call_script(4)
+    await media.replay(answered_recorded_call(s, f"{MONITOR}/2026/11/25/{s.linkedid}.wav"))
+    await media.process()
+    [row] = await media_rows(media)
+    assert row.state == "pending"  # MixMonitor may still be closing it
+
+    media.clock.advance(minutes=11)
+    await media.process()
+    [row] = await media_rows(media)
+    assert (row.state, row.error) == ("missing", "Asterisk wrote no such file")
+
+
+async def test_callback_message_keeps_its_original_until_transcribed(media: Media) -> None:
+    s = call_script(5, caller="+85512345678")
+    ast_path = f"{MESSAGES}/2026/11/25/{s.linkedid}.wav"
+    original = tone(media.host(ast_path), 3.0)
+    await media.replay(callback_request(s, ast_path, lang="my"))
+
+    await media.room.discover.execute()
+    await media.room.archive.execute()
+
+    [row] = await media_rows(media)
+    assert (row.kind, row.state, row.transcript_state, row.language) == (
+        "callback_message", "archived", "pending", "my")
+    assert row.archive_path == f"2026/11/25/{s.linkedid}-message.ogg"
+    assert (media.archive_dir / row.archive_path).is_file()
+    assert original.is_file()
+
+
+async def test_not_audio_is_failed_and_left_for_a_person(media: Media) -> None:
+    s = call_script(6)
+    ast_path = f"{MONITOR}/2026/11/25/{s.linkedid}.wav"
+    bogus = media.host(ast_path)
+    bogus.write_text("this is not audio")
+    await media.replay(answered_recorded_call(s, ast_path))
+    await media.process()
+    [row] = await media_rows(media)
+    assert row.state == "failed" and row.error and "wav" in row.error
+    assert bogus.is_file()
+
+
+async def test_calls_outside_the_retention_window_are_not_registered(media: Media) -> None:
+    s = call_script(7)
+    ast_path = f"{MONITOR}/2026/11/25/{s.linkedid}.wav"
+    tone(media.host(ast_path), 1.0)
+    await media.replay(answered_recorded_call(s, ast_path))
+    media.clock.advance(days=91)  # recordings are kept 90 days: this one would be purged
+    await media.process()
+    assert await media_rows(media) == []
+    assert Path(media.host(ast_path)).is_file()
