@@ -14,10 +14,11 @@ from aiohttp import web
 from agent_routing.skills import routing
 from settings import Settings
 from storage import Database, upgrade_to_head
+from storage.leases import DutyLeases, controller_identity
 from web import pages
 from web.auth import session_middleware
-from web.keys import AMI, DATABASE, SETTINGS
 from web.bootstrap import ensure_first_supervisor
+from web.keys import AMI, DATABASE, LEASES, SETTINGS
 
 log = structlog.get_logger(__name__)
 
@@ -38,7 +39,34 @@ def build_app(settings: Settings, *, with_ami: bool = True) -> web.Application:
 
 def room_installers() -> list[Installer]:
     """Every room's installer, in start-up order (later rooms may use earlier rooms' keys)."""
+    from agent_routing.install import install as install_roster_room
+    from call_log.install import install as install_call_log
+    from case_stubs.install import install as install_case_stubs
+
     installers: list[Installer] = []
+    from ivr.install import install as install_ivr
+
+    # The IVR first: its start-up check stops the controller before any room takes a call.
+    installers.append(install_ivr)
+    installers.append(install_roster_room)
+    # Stubs before the call log: the tracker's start-up needs the stub service.
+    installers.append(install_case_stubs)
+    installers.append(install_call_log)
+    from caller_flags.install import install as install_caller_flags
+    from outcomes.install import install as install_outcomes
+    from screen_pop.install import install as install_screen_pop
+
+    # The agent desk after the call log (its bus and stubs); pops before outcomes (a saved
+    # outcome closes the pop).
+    installers.extend([install_caller_flags, install_screen_pop, install_outcomes])
+    from recordings.install import install as install_recordings
+
+    # Media after the call log and stubs: it listens for ended calls and writes to stubs.
+    installers.append(install_recordings)
+    from reports.install import install as install_reports
+
+    # Reports last: the wallboard reads the roster room's coverage warnings.
+    installers.append(install_reports)
     return installers
 
 
@@ -48,6 +76,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     upgrade_to_head(settings.database_url)
     db = Database(settings.database_url)
     app[DATABASE] = db
+    app[LEASES] = DutyLeases(db, controller_identity())
     await ensure_first_supervisor(db, settings.state_dir)
     yield
     await db.close()
@@ -55,13 +84,20 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 
 async def _ami_link(app: web.Application) -> AsyncIterator[None]:
     from ami import AmiLink  # imported here so web-only tests need no AMI at all
+    from controller.asterisk_check import AsteriskVersionCheck
 
     s = app[SETTINGS].ami
     link = AmiLink(
-        s.host, s.port, s.username, s.secret, action_timeout=s.action_timeout,
-        ping_interval=s.ping_interval, ping_timeout=s.ping_timeout,
+        s.host,
+        s.port,
+        s.username,
+        s.secret,
+        action_timeout=s.action_timeout,
+        ping_interval=s.ping_interval,
+        ping_timeout=s.ping_timeout,
     )
     app[AMI] = link
+    link.on_state(AsteriskVersionCheck(link).on_state)
     await link.start()
     yield
     await link.close()

@@ -124,9 +124,7 @@ class _Reader:
         try:
             value = self._raw[section][key]
         except KeyError:
-            raise SettingsError(
-                f"setting [{section}] {key} is missing in {self._source}"
-            ) from None
+            raise SettingsError(f"setting [{section}] {key} is missing in {self._source}") from None
         return self._convert(value, kind, f"setting [{section}] {key} in {self._source}")
 
     @staticmethod
@@ -141,9 +139,7 @@ class _Reader:
             raise SettingsError(f"{where}: expected {kind.__name__}, got {value!r}") from exc
 
 
-def load_settings(
-    path: Path | None = None, env: Mapping[str, str] | None = None
-) -> Settings:
+def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     source = path or Path(env.get("LINE1300_SETTINGS", repo_root() / "config" / "settings.toml"))
     raw = _read_toml(source)
@@ -161,9 +157,15 @@ def load_settings(
             port=_port(r.get("ami", "port", int), "ami", "port", source),
             username=r.get("ami", "username", str),
             secret=secret_values["ami_secret"],
-            action_timeout=_positive(r.get("ami", "action_timeout", float), "ami", "action_timeout", source),
-            ping_interval=_positive(r.get("ami", "ping_interval", float), "ami", "ping_interval", source),
-            ping_timeout=_positive(r.get("ami", "ping_timeout", float), "ami", "ping_timeout", source),
+            action_timeout=_positive(
+                r.get("ami", "action_timeout", float), "ami", "action_timeout", source
+            ),
+            ping_interval=_positive(
+                r.get("ami", "ping_interval", float), "ami", "ping_interval", source
+            ),
+            ping_timeout=_positive(
+                r.get("ami", "ping_timeout", float), "ami", "ping_timeout", source
+            ),
         ),
         asterisk=_asterisk(r, source),
         web=WebSettings(
@@ -174,7 +176,9 @@ def load_settings(
         case_store=CaseStoreSettings(
             url=r.get("case_store", "url", str).rstrip("/"),
             token=secret_values["case_store_token"],
-            timeout=_positive(r.get("case_store", "timeout", float), "case_store", "timeout", source),
+            timeout=_positive(
+                r.get("case_store", "timeout", float), "case_store", "timeout", source
+            ),
             backoff_initial=r.get("case_store", "backoff_initial", float),
             backoff_max=r.get("case_store", "backoff_max", float),
         ),

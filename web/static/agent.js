@@ -54,7 +54,8 @@
   const STATUS = {
     available: { th: "พร้อมรับสาย", en: "Available" }, paused: { th: "พัก", en: "Paused" },
     logged_out: { th: "ไม่ได้เข้ารับสาย", en: "Logged out" }, off_shift: { th: "นอกเวร", en: "Off shift" },
-    absent: { th: "ลา", en: "Absent" }, in_call: { th: "กำลังสนทนา", en: "In call" },
+    absent: { th: "ลา", en: "Absent" }, ringing: { th: "โทรศัพท์กำลังดัง", en: "Ringing" },
+    on_call: { th: "กำลังสนทนา", en: "On a call" }, wrap_up: { th: "บันทึกหลังวางสาย", en: "Wrap-up" },
   };
 
   const session = await L1300.session();
@@ -67,6 +68,7 @@
   const contacts = new Map();  // stub_id -> latest pop message (plus phase changes)
   const drafts = new Map();    // stub_id -> outcome form values not yet saved
   let selected = null, clockOffset = 0;
+  let bound = null, justSaved = null;  // the contact the outcome form is for; the last one saved
 
   const outcomeForm = document.getElementById("outcome");
   const outcome = buildOutcomeFields(outcomeForm.querySelector(".outcome-fields"));
@@ -95,7 +97,7 @@
         m.received_at_page = Date.now();
         contacts.set(m.stub_id, m);
         if (!selected || m.phase === "ringing" || !contacts.has(selected)) selected = m.stub_id;
-        window.L1300_LAST_POP = m;  // for the benchmark and the browser test
+        window.L1300_LAST_POP = m;  // read by the browser test
         break;
       case "ring_ended":
         contacts.delete(m.stub_id);
@@ -106,7 +108,8 @@
         else contacts.delete(m.stub_id);
         break;
       }
-      case "closed":
+      case "closed":  // its outcome was saved (here or in another tab)
+        if (m.stub_id === bound) justSaved = m.stub_id;
         contacts.delete(m.stub_id);
         drafts.delete(m.stub_id);
         break;
@@ -126,7 +129,7 @@
   function renderTabs() {
     const nav = document.getElementById("open-contacts");
     nav.innerHTML = [...contacts.values()].map((c) =>
-      `<button type="button" data-stub="${esc(c.stub_id)}" class="tab ${c.stub_id === selected ? "active" : ""} ${esc(c.stub.priority)}">` +
+      `<button type="button" data-stub="${esc(c.stub_id)}" class="tab ${c.stub_id === selected ? "active" : ""} prio-${esc(c.stub.priority)}">` +
       `${esc(T(UI[c.phase] || {}))} · ${esc(c.stub.caller.number || T(UI.withheld))}</button>`).join("");
     nav.querySelectorAll("button").forEach((b) => { b.onclick = () => { keepDraft(); selected = b.dataset.stub; render(); }; });
   }
@@ -296,11 +299,15 @@
     set("referral.destination.id", d.id); set("referral.destination.country", d.country);
   }
 
-  let bound = null;
   function bindOutcome(stubId) {
     const title = document.getElementById("outcome-for");
     outcomeForm.classList.toggle("hidden", !stubId);
-    if (!stubId) { title.textContent = T({ th: "เลือกสายที่ต้องการบันทึก", en: "Choose the contact to record" }); bound = null; return; }
+    if (!stubId) {
+      title.textContent = justSaved ? T(UI.saved) : T({ th: "เลือกสายที่ต้องการบันทึก", en: "Choose the contact to record" });
+      bound = null;
+      return;
+    }
+    justSaved = null;
     const c = contacts.get(stubId);
     title.textContent = `${T(UI.outcome_for)} ${c.stub.caller.number || T(UI.withheld)} · ${dateText(c.stub.received_at, true)}`;
     if (bound === stubId) return;

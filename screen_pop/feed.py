@@ -1,0 +1,112 @@
+"""Call milestones from the bus → the agents' open contacts → pops on their pages.
+
+The bus handler only updates the desk and queues work on the agent's lane, so it never waits.
+Each agent has a lane (a mailbox with its own task): pops of one agent leave in the order their
+milestones happened, and a slow database read for one agent does not hold up another's pop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from functools import partial
+from typing import Final
+
+from ami import Mailbox
+from call_log.bus import AgentAnswered, AgentRingEnded, AgentRinging, CallEnded, StubChanged
+from controller.logs import bind_call
+from screen_pop.build import BuildPop
+from screen_pop.desk import Desk, OpenContact
+from screen_pop.hub import Connection, Outgoing, PopHub
+
+Job = Callable[[], Awaitable[None]]
+DRAIN_SECONDS: Final = 5.0
+
+
+class PopFeed:
+    def __init__(self, hub: PopHub, desk: Desk, build: BuildPop) -> None:
+        self.hub = hub
+        self.desk = desk
+        self.build = build
+        self._lanes: dict[str, Mailbox[Job]] = {}
+
+    def on_event(self, event: object) -> None:
+        """Bus subscriber (synchronous: it only records and queues)."""
+        match event:
+            case AgentRinging(agent_id=agent, call=call, at=at):
+                self._render(self.desk.ringing(agent, call, at))
+            case AgentAnswered(agent_id=agent, call=call, at=at):
+                self._render(self.desk.answered(agent, call, at))
+            case AgentRingEnded(agent_id=agent, stub_id=stub_id, reason=reason):
+                if self.desk.ring_ended(agent, stub_id) is not None:
+                    self._notify(
+                        agent, {"type": "ring_ended", "stub_id": stub_id, "reason": reason}
+                    )
+            case CallEnded(stub_id=stub_id, call=call, at=at):
+                for contact in self.desk.ended(stub_id, call, at):
+                    self._notify(contact.agent_id, _ended(contact))
+            case StubChanged(stub_id=stub_id):
+                # A new revision (answer, end, transcript, triage): open pops show the current stub.
+                for contact in self.desk.holding(stub_id):
+                    self._render(contact)
+
+    def outcome_saved(self, stub_id: str) -> None:
+        """The outcome is recorded: the contact leaves the desk (and every tab showing it)."""
+        for agent_id in self.desk.closed(stub_id):
+            self._notify(agent_id, {"type": "closed", "stub_id": stub_id})
+
+    def replay(self, conn: Connection) -> None:
+        """A page (re)connected: send it the agent's open contacts, through the agent's lane so
+        they cannot overtake a pop that is being built."""
+        for contact in self.desk.open_for(conn.agent_id):
+            self._lane(conn.agent_id).put(partial(self._render_for, contact, conn))
+
+    async def close(self) -> None:
+        # Renders stop once the hub is closing (see _render_all), so lanes drain at once; a lane
+        # cancelled inside a database transaction would leave SQLite locked.
+        lanes, self._lanes = self._lanes, {}
+        for lane in lanes.values():
+            await lane.aclose(drain_timeout=DRAIN_SECONDS)
+
+    def _render(self, contact: OpenContact) -> None:
+        if self.hub.connections(contact.agent_id):
+            self._lane(contact.agent_id).put(partial(self._render_all, contact))
+
+    def _notify(self, agent_id: str, body: dict[str, object]) -> None:
+        # No page open: nothing to tell; a page that connects later is sent the desk as it is.
+        if self.hub.connections(agent_id):
+            message = Outgoing.of(body)
+            self._lane(agent_id).put(partial(self._deliver, agent_id, message))
+
+    async def _deliver(self, agent_id: str, message: Outgoing) -> None:
+        self.hub.deliver(agent_id, message)
+
+    async def _render_all(self, contact: OpenContact) -> None:
+        bind_call(contact.linkedid)
+        for viewer in self.hub.viewers(contact.agent_id).values():  # none once the hub closed
+            message = await self.build(contact, viewer)
+            self.hub.deliver(contact.agent_id, message, user_id=viewer.id)
+
+    async def _render_for(self, contact: OpenContact, conn: Connection) -> None:
+        if conn.open:
+            conn.offer(await self.build(contact, conn.user))
+
+    def _lane(self, agent_id: str) -> Mailbox[Job]:
+        lane = self._lanes.get(agent_id)
+        if lane is None:
+            lane = self._lanes[agent_id] = Mailbox(_run, name=f"screen-pop:{agent_id}")
+        return lane
+
+
+async def _run(job: Job) -> None:
+    await job()
+
+
+def _ended(contact: OpenContact) -> dict[str, object]:
+    return {
+        "type": "call_ended",
+        "stub_id": contact.stub_id,
+        "phase": str(contact.phase),
+        "ended_at": (contact.ended_at or datetime.now(UTC)).isoformat(),
+        "disposition": contact.disposition,
+    }

@@ -1,0 +1,49 @@
+"""Plugs the screen-pop into the app: the agent page, its WebSocket, and the feed from the bus."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from call_log.bus import AgentAnswered, AgentRingEnded, AgentRinging, CallEnded, StubChanged
+from call_log.keys import CALL_BUS
+from caller_flags.keys import FLAG_STORE
+from case_stubs.keys import STUB_SERVICE
+from outcomes.taxonomy import taxonomy
+from screen_pop.build import BuildPop
+from screen_pop.desk import Desk
+from screen_pop.feed import DRAIN_SECONDS, PopFeed
+from screen_pop.hub import PopHub
+from screen_pop.keys import POP_FEED, POP_HUB
+from screen_pop.ws import agent_socket
+from web.accounts import Role
+from web.keys import DATABASE
+from web.pages import page
+
+
+def install(app: web.Application) -> None:
+    app.router.add_get("/agent", page("agent.html", Role.AGENT, Role.SUPERVISOR))
+    app.router.add_get("/ws/agent", agent_socket)
+    app.cleanup_ctx.append(_pops)
+    app.on_shutdown.append(_close_pages)
+
+
+async def _pops(app: web.Application) -> AsyncIterator[None]:
+    hub = PopHub()
+    build = BuildPop(app[STUB_SERVICE], app[FLAG_STORE], app[DATABASE], taxonomy())
+    feed = PopFeed(hub, Desk(), build)
+    app[POP_HUB] = hub
+    app[POP_FEED] = feed
+    subscription = app[CALL_BUS].subscribe(
+        feed.on_event, AgentRinging, AgentAnswered, AgentRingEnded, CallEnded, StubChanged
+    )
+    yield
+    await hub.close()  # pages first (1001); then nothing is left to render
+    await subscription.aclose(drain_timeout=DRAIN_SECONDS)
+    await feed.close()
+
+
+async def _close_pages(app: web.Application) -> None:
+    # on_shutdown runs before cleanup: pages hear 1001 and reconnect to the next server.
+    await app[POP_HUB].close()
