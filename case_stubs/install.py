@@ -23,6 +23,8 @@ from storage.leases import LeaseKeeper
 from web.keys import DATABASE, LEASES, SETTINGS
 
 PUSHER_DUTY = "case-stub-pusher"
+# Seconds the pusher may take to finish its pass (one PUT timeout at most) at shutdown.
+STOP_GRACE_SECONDS = 12.0
 
 
 def install(app: web.Application) -> None:
@@ -68,6 +70,9 @@ async def _stubs(app: web.Application) -> AsyncIterator[None]:
         ]
     )
     yield
+    if pusher is not None:
+        pusher.stop()
+        await asyncio.wait(tasks[1:], timeout=STOP_GRACE_SECONDS)
     for task in tasks:
         task.cancel()
     for task in tasks:

@@ -327,16 +327,23 @@ class StubPusher:
         self._idle_check = idle_check
         self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(PARALLEL_SENDS)
+        self._stopping = False
         self.sent = 0
 
     def wake(self) -> None:
         """New work: a stub was queued or re-queued."""
         self._wake.set()
 
+    def stop(self) -> None:
+        """Finish the pass under way, then return from `run`. Cancelling instead would cut a
+        database transaction in half and leave SQLite locked for its whole busy timeout."""
+        self._stopping = True
+        self._wake.set()
+
     async def run(self) -> None:
         await self._queue.release_own_claims()
         failures = 0
-        while True:
+        while not self._stopping:
             self._wake.clear()
             if self._may_act is not None and not self._may_act():
                 await self._sleep(None)  # another controller pushes

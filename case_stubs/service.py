@@ -46,17 +46,6 @@ Mutation = Callable[[dict[str, Any] | None], dict[str, Any] | None]
 
 MAX_RACES: Final = 8
 _RACE_LOST: Final = object()
-CONTACT_CHANNELS: Final = (
-    "walk_in",
-    "line",
-    "social_media",
-    "ess_help_me",
-    "web",
-    "operations_centre",
-    "agency_referral",
-    "mobile_team",
-    "other",
-)
 DETAIL_FIELDS: Final = frozenset(
     {
         "transcript",

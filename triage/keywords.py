@@ -26,13 +26,6 @@ from .thai_text import normalize_text
 Priority = Literal["critical", "urgent", "normal"]
 PRIORITIES: tuple[Priority, ...] = get_args(Priority)
 _RANK: Mapping[str, int] = {p: len(PRIORITIES) - i for i, p in enumerate(PRIORITIES)}
-# The taxonomy's problem-type ids (config/taxonomy.toml); a keyword file naming another id is a
-# typo that would silently never count in a report.
-PROBLEM_TYPES: frozenset[str] = frozenset({
-    "unplanned_pregnancy", "human_trafficking", "begging", "homelessness", "domestic_violence",
-    "violence_outside_family", "suicide_risk", "child_abuse", "stranded_abroad",
-    "elder_neglect", "other",
-})
 LANGUAGES = ("th", "en")
 _THAI = re.compile("[\u0e00-\u0e7f]")
 _LATIN_WORD = re.compile(r"\w+")
@@ -151,7 +144,7 @@ def _parse_rules(
     for n, rule in enumerate(data.get("rules", []), start=1):
         where = f"{path} rule {n}"
         types = tuple(rule.get("problem_types", ()))
-        unknown = set(types) - PROBLEM_TYPES
+        unknown = set(types) - problem_type_ids()
         if not types or unknown:
             raise KeywordFileError(f"{where}: unknown or missing problem_types {sorted(unknown)}")
         priority = rule.get("priority")
@@ -160,6 +153,14 @@ def _parse_rules(
         for lang in LANGUAGES:
             for keyword in rule.get(lang, []):
                 yield str(keyword), lang, types, priority
+
+
+def problem_type_ids() -> frozenset[str]:
+    """The taxonomy's problem-type ids: a keyword rule naming another id is a typo that would
+    silently never count in a report."""
+    from outcomes.taxonomy import taxonomy
+
+    return frozenset(taxonomy().problem_types.ids)
 
 
 @cache

@@ -10,10 +10,10 @@ import pytest
 
 from triage.keywords import (
     DEFAULT_PATH,
-    PROBLEM_TYPES,
     KeywordFileError,
     KeywordMatcher,
     default_matcher,
+    problem_type_ids,
     suggest,
 )
 from triage.thai_text import (
@@ -133,7 +133,7 @@ def test_thai_digits_and_spacing_do_not_hide_keywords() -> None:
 def test_keyword_file_uses_taxonomy_ids() -> None:
     matcher = default_matcher()
     used = {t for rule in matcher.rules for t in rule.problem_types}
-    assert used <= PROBLEM_TYPES
+    assert used <= problem_type_ids()
     taxonomy = DEFAULT_PATH.parent / "taxonomy.toml"
     if taxonomy.is_file():
         data = tomllib.loads(taxonomy.read_text(encoding="utf-8"))
