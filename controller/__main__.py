@@ -105,7 +105,7 @@ def _print_banner(settings: Settings, asterisk: object | None) -> None:
                 "  Place a test call from the carrier side (SIPp as the trunk):",
                 f"    sipp -sn uac -s 1300 -p {settings.asterisk.trunk_port} -m 1 {sip}",
                 f"    sipp -sn uac -s +66991301300 -p {settings.asterisk.trunk_port} -m 1 {sip}",
-                "  or: .venv/bin/python -m sip_traffic call 1300 --digits 1,2",
+                "  or: .venv/bin/python -m sip_traffic call 1300 --keys 2   (counselling, Thai)",
                 "Press Ctrl-C to stop everything.",
                 "",
             ]
