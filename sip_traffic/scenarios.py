@@ -78,6 +78,11 @@ def agent_scenario(*, ring: float = 0.5, talk: float | None = 3.0) -> str:
     return _scenario("line1300 agent phone", steps)
 
 
+def unavailable_scenario() -> str:
+    """A callee who is not there: every INVITE is answered "480 Temporarily Unavailable"."""
+    return (SCENARIO_DIR / "unavailable.xml").read_text(encoding="utf-8")
+
+
 def ring_no_answer_scenario() -> str:
     """A phone that rings until the caller gives up (CANCEL, then 487)."""
     return (SCENARIO_DIR / "ring_no_answer.xml").read_text(encoding="utf-8")

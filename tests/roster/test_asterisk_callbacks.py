@@ -21,7 +21,7 @@ from sandbox.provision import AsteriskRuntime
 from settings import Settings, load_settings
 from shift_schedule.clock import FixedClock
 from sip_traffic.runner import SippProcess, start_sipp
-from sip_traffic.scenarios import ring_no_answer_scenario
+from sip_traffic.scenarios import agent_scenario, ring_no_answer_scenario, unavailable_scenario
 from storage import Database
 from web.accounts import Role, User
 
@@ -31,83 +31,12 @@ from .conftest import KHMER, at
 pytestmark = pytest.mark.asterisk
 SUPERVISOR = User(1, "supervisor", "Supervisor", Role.SUPERVISOR, None)
 CALLER = "0899990000"
-# A carrier that answers every INVITE "480 Temporarily Unavailable": a caller who is not there.
-UNAVAILABLE = """<?xml version="1.0" encoding="UTF-8"?>
-<!DOCTYPE scenario SYSTEM "sipp.dtd">
-<scenario name="caller not available">
-<recv request="INVITE" crlf="true"/>
-<send><![CDATA[
-SIP/2.0 480 Temporarily Unavailable
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:[local_ip]:[local_port];transport=[transport]>
-Content-Length: 0
-
-]]></send>
-<recv request="ACK" optional="false"/>
-</scenario>
-"""
-# An agent phone that answers and stays on the line until Asterisk hangs up. (sip_traffic's
-# agent_scenario(talk=None) assigns a variable it uses once, which SIPp refuses to run.)
-ANSWERS = """<?xml version="1.0" encoding="UTF-8"?>
-<!DOCTYPE scenario SYSTEM "sipp.dtd">
-<scenario name="agent answers">
-<recv request="INVITE" crlf="true"/>
-<send><![CDATA[
-SIP/2.0 180 Ringing
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:[local_ip]:[local_port];transport=[transport]>
-Content-Length: 0
-
-]]></send>
-<send retrans="500"><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:[local_ip]:[local_port];transport=[transport]>
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=sipp 1 1 IN IP[local_ip_type] [local_ip]
-s=-
-c=IN IP[media_ip_type] [media_ip]
-t=0 0
-m=audio [media_port] RTP/AVP 8 0 101
-a=rtpmap:8 PCMA/8000
-a=rtpmap:0 PCMU/8000
-a=rtpmap:101 telephone-event/8000
-a=sendrecv
-]]></send>
-<recv request="ACK" crlf="true"/>
-<recv request="BYE"/>
-<send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
-</scenario>
-"""
 
 
 @pytest.fixture(scope="module")
 def ivr_asterisk(
-    asterisk_runtime: AsteriskRuntime, asterisk_settings: Settings,
+    asterisk_runtime: AsteriskRuntime,
+    asterisk_settings: Settings,
 ) -> Iterator[AsteriskInstance]:
     """This module's own Asterisk with the full configuration (IVR and callback contexts)."""
     instance = AsteriskInstance.for_tests(asterisk_runtime, asterisk_settings)
@@ -121,15 +50,19 @@ def ivr_asterisk(
 @pytest.fixture
 def quick_settings(settings: Settings) -> Settings:
     """The test settings with an agent phone that rings 4 s for a callback, not 30."""
-    env = {"LINE1300_GENERAL_STATE_DIR": str(settings.state_dir),
-           "LINE1300_DATABASE_URL": settings.database_url,
-           "LINE1300_ROUTING_CALLBACK_AGENT_RING_SECONDS": "4"}
+    env = {
+        "LINE1300_GENERAL_STATE_DIR": str(settings.state_dir),
+        "LINE1300_DATABASE_URL": settings.database_url,
+        "LINE1300_ROUTING_CALLBACK_AGENT_RING_SECONDS": "4",
+    }
     return load_settings(env={**os.environ, **env})
 
 
 @pytest.fixture
 async def room(
-    quick_settings: Settings, roster_db: Database, clock: FixedClock,
+    quick_settings: Settings,
+    roster_db: Database,
+    clock: FixedClock,
     ivr_asterisk: AsteriskInstance,
 ) -> AsyncIterator[Room]:
     clock.set(at(15))
@@ -141,11 +74,21 @@ async def room(
 
 
 async def _request(room: Room) -> str:
-    step = IvrStep.from_event(Event.build("UserEvent", {
-        "Uniqueid": "1741071600.7", "Linkedid": "1741071600.7", "UserEvent": "Line1300Ivr",
-        "Step": "callback_requested", "Line": "international", "Lang": "km",
-        "CallbackNumber": CALLER, "Message": "/srv/line1300/msg.wav",
-    }))
+    step = IvrStep.from_event(
+        Event.build(
+            "UserEvent",
+            {
+                "Uniqueid": "1741071600.7",
+                "Linkedid": "1741071600.7",
+                "UserEvent": "Line1300Ivr",
+                "Step": "callback_requested",
+                "Line": "international",
+                "Lang": "km",
+                "CallbackNumber": CALLER,
+                "Message": "/srv/line1300/msg.wav",
+            },
+        )
+    )
     assert step is not None
     stored = await room.record_callback_request.handle(step)
     assert stored is not None
@@ -176,20 +119,27 @@ def _needs_callback_context(instance: AsteriskInstance) -> None:
 
 
 async def test_khmer_callback_placed_at_her_login_and_retried_until_the_limit(
-    room: Room, roster_db: Database, clock: FixedClock, ivr_asterisk: AsteriskInstance,
+    room: Room,
+    roster_db: Database,
+    clock: FixedClock,
+    ivr_asterisk: AsteriskInstance,
 ) -> None:
     _needs_callback_context(ivr_asterisk)
     await room.routing.logout.execute(SUPERVISOR, KHMER)
     callback_id = await _request(room)
-    agent = await _phone(ivr_asterisk, ANSWERS, "agent",
-                         ivr_asterisk.ports.agent_sip)
-    carrier = await _phone(ivr_asterisk, UNAVAILABLE, "carrier", ivr_asterisk.ports.trunk)
+    agent = await _phone(
+        ivr_asterisk, agent_scenario(ring=0.0, talk=None), "agent", ivr_asterisk.ports.agent_sip
+    )
+    carrier = await _phone(
+        ivr_asterisk, unavailable_scenario(), "carrier", ivr_asterisk.ports.trunk
+    )
     try:
         await eventually(lambda: _attempts(roster_db, callback_id, 0), timeout=3)  # none yet
         await room.routing.login.execute(SUPERVISOR, KHMER)
         for done in range(1, 4):
-            await eventually(lambda n=done: _caller_attempts(roster_db, callback_id, n),
-                             timeout=20, step=0.2)
+            await eventually(
+                lambda n=done: _caller_attempts(roster_db, callback_id, n), timeout=20, step=0.2
+            )
             clock.advance(timedelta(minutes=10))
             room.triggers.kick_callbacks()
     finally:
@@ -201,12 +151,15 @@ async def test_khmer_callback_placed_at_her_login_and_retried_until_the_limit(
 
 
 async def test_agent_who_does_not_pick_up_is_recorded_and_the_callback_waits(
-    room: Room, roster_db: Database, ivr_asterisk: AsteriskInstance,
+    room: Room,
+    roster_db: Database,
+    ivr_asterisk: AsteriskInstance,
 ) -> None:
     await room.routing.logout.execute(SUPERVISOR, KHMER)
     callback_id = await _request(room)
-    agent = await _phone(ivr_asterisk, ring_no_answer_scenario(), "agent-away",
-                         ivr_asterisk.ports.agent_sip)
+    agent = await _phone(
+        ivr_asterisk, ring_no_answer_scenario(), "agent-away", ivr_asterisk.ports.agent_sip
+    )
     try:
         await room.routing.login.execute(SUPERVISOR, KHMER)
         await eventually(lambda: _ended_attempts(roster_db, callback_id, 1), timeout=20, step=0.2)
