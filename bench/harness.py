@@ -448,3 +448,63 @@ class ThrowawayPostgres:
         run_as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         subprocess.run([*run_as, str(binary), "-D", str(self.folder / "data"), *args],
                        check=True, capture_output=True)
+
+
+async def staff_everyone(controller: ControllerProcess, extra: int = 0,
+                         tz_name: str = "Asia/Bangkok") -> int:
+    """Put every agent of the roster, and `extra` new Thai counsellors on the phones nobody has,
+    on the shift in force now (through the supervisor API, as a supervisor calling everyone in
+    would): staffing is then not what a load test measures. Returns the assignments added."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    now = datetime.now(ZoneInfo(tz_name))
+    added = 0
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        csrf = await controller.signed_in(http)
+        base = controller.base_url
+        async with http.get(f"{base}/api/roster/shifts") as r:
+            shifts = (await r.json())["shifts"]
+        async with http.get(f"{base}/api/roster/agents") as r:
+            agents = [a["id"] for a in (await r.json())["agents"] if a["active"]]
+        agents += await _hire(http, base, csrf, extra, taken=len(agents))
+        shift_id, day = _shift_in_force(shifts, now, timedelta)
+        for agent_id in agents:
+            async with http.post(f"{base}/api/roster/assignments",
+                                 json={"agent_id": agent_id, "shift_id": shift_id, "day": day},
+                                 headers={"X-CSRF-Token": csrf}) as r:
+                added += r.status == 201
+    return added
+
+
+async def _hire(http: aiohttp.ClientSession, base: str, csrf: str, count: int,
+                taken: int) -> list[str]:
+    hired = []
+    for n in range(taken + 1, taken + count + 1):
+        body = {"id": f"A{n:03d}", "name": f"Bench counsellor {n}", "endpoint": f"agent-{n:03d}",
+                "languages": ["th"], "skills": ["counselling"]}
+        async with http.post(f"{base}/api/roster/agents", json=body,
+                             headers={"X-CSRF-Token": csrf}) as r:
+            if r.status == 201:
+                hired.append(body["id"])
+    return hired
+
+
+def _shift_in_force(shifts: Sequence[Mapping[str, Any]], now: datetime,
+                    timedelta: Any) -> tuple[str, str]:
+    minute = now.hour * 60 + now.minute
+    for shift in shifts:
+        start = _minutes(str(shift["start"]))
+        end = _minutes(str(shift["end"]))
+        if start < end and start <= minute < end:
+            return str(shift["id"]), now.date().isoformat()
+        if start >= end and minute >= start:
+            return str(shift["id"]), now.date().isoformat()
+        if start >= end and minute < end:  # crossed midnight: it began yesterday
+            return str(shift["id"]), (now.date() - timedelta(days=1)).isoformat()
+    raise LookupError("no shift covers this moment")
+
+
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)

@@ -49,6 +49,7 @@ async def _tracking(app: web.Application) -> AsyncIterator[None]:
         CallbackTable(db),
     )
     app[RECONCILER] = reconciler
+    tracker.on_failure = reconciler.trigger
     link = app.get(AMI)
     task = None
     if link is not None:  # without AMI (web-only runs) there is no Asterisk to follow

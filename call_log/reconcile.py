@@ -118,6 +118,8 @@ class ReconcileReport:
     rebuilt: tuple[str, ...]
     kept: int
     still_live: int
+    # Calls that ended less than the grace ago: left for a run soon after, not in 120 s.
+    settling: int = 0
 
 
 class Reconciler:
@@ -149,15 +151,19 @@ class Reconciler:
         self._wake.set()
 
     async def run(self, interval: float = INTERVAL_SECONDS) -> None:
-        """Background task: reconcile now, then on every trigger and every `interval` s."""
+        """Background task: reconcile now, then on every trigger and every `interval` s; sooner
+        (just after the grace) while calls that just ended wait for it, or after a failure
+        (the database was unreachable: the calls it missed are in Asterisk's records)."""
+        soon = self._grace.total_seconds() + 1.0
         while True:
             self._wake.clear()
             try:
-                await self.reconcile()
+                wait = soon if (await self.reconcile()).settling else interval
             except Exception:
                 log.exception("call_reconcile.failed")
+                wait = soon
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), interval)
+                await asyncio.wait_for(self._wake.wait(), wait)
 
     async def reconcile(self) -> ReconcileReport:
         async with self._lock:
@@ -174,6 +180,8 @@ class Reconciler:
             tuple(rebuilt),
             sum(c.is_call for c in finished) - len(rebuilt),
             sum(c.is_call for c in calls) - sum(c.is_call for c in finished),
+            sum(c.is_call and c.ended_at is not None for c in calls)
+            - sum(c.is_call for c in finished),
         )
         if rebuilt:
             log.info("call_reconcile.rebuilt", calls=len(rebuilt), examined=report.examined)

@@ -97,6 +97,9 @@ class CallTracker:
         self._live: dict[str, _Live] = {}
         self._complete: dict[str, None] = {}  # insertion-ordered set, oldest dropped first
         self.stats = TrackerStats()
+        # Told when an event could not be recorded (the database was unreachable...): the
+        # reconciler then rebuilds the call from Asterisk's records, instead of at its next pass.
+        self.on_failure: Callable[[], None] | None = None
 
     def attach(self, link: AmiLink) -> None:
         link.subscribe(self.on_event, *EVENT_NAMES)
@@ -117,6 +120,8 @@ class CallTracker:
         except Exception:
             self.stats.errors += 1
             log.exception("call_tracker.failed", ami_event=event.name)
+            if self.on_failure is not None:
+                self.on_failure()
 
     async def handle(self, fact: Fact, *, received_at: float | None = None) -> CallSnapshot | None:
         """Take one fact: record, publish, save, stubs. Returns the call as it now stands

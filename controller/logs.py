@@ -40,11 +40,23 @@ def mask_numbers(
     return event
 
 
+class MaskNumbersFilter(logging.Filter):
+    """The same safety net for the records of other libraries, which never pass through
+    structlog: aiohttp's access log holds query strings (/api/caller-flags?number=...)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = _mask(record.getMessage())
+        record.args = None
+        return True
+
+
 def configure(log_file: Path | None = None, level: int = logging.INFO) -> None:
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+    for handler in handlers:
+        handler.addFilter(MaskNumbersFilter())
     logging.basicConfig(level=level, handlers=handlers, format="%(message)s", force=True)
     structlog.configure(
         processors=[

@@ -11,7 +11,16 @@ from collections.abc import AsyncIterator, Callable
 import structlog
 from aiohttp import web
 
+from agent_routing.install import install as install_roster_room
 from agent_routing.skills import routing
+from call_log.install import install as install_call_log
+from caller_flags.install import install as install_caller_flags
+from case_stubs.install import install as install_case_stubs
+from ivr.install import install as install_ivr
+from outcomes.install import install as install_outcomes
+from recordings.install import install as install_recordings
+from reports.install import install as install_reports
+from screen_pop.install import install as install_screen_pop
 from settings import Settings
 from storage import Database, upgrade_to_head
 from storage.leases import DutyLeases, controller_identity
@@ -38,36 +47,18 @@ def build_app(settings: Settings, *, with_ami: bool = True) -> web.Application:
 
 
 def room_installers() -> list[Installer]:
-    """Every room's installer, in start-up order (later rooms may use earlier rooms' keys)."""
-    from agent_routing.install import install as install_roster_room
-    from call_log.install import install as install_call_log
-    from case_stubs.install import install as install_case_stubs
-
-    installers: list[Installer] = []
-    from ivr.install import install as install_ivr
-
-    # The IVR first: its start-up check stops the controller before any room takes a call.
-    installers.append(install_ivr)
-    installers.append(install_roster_room)
-    # Stubs before the call log: the tracker's start-up needs the stub service.
-    installers.append(install_case_stubs)
-    installers.append(install_call_log)
-    from caller_flags.install import install as install_caller_flags
-    from outcomes.install import install as install_outcomes
-    from screen_pop.install import install as install_screen_pop
-
-    # The agent desk after the call log (its bus and stubs); pops before outcomes (a saved
-    # outcome closes the pop).
-    installers.extend([install_caller_flags, install_screen_pop, install_outcomes])
-    from recordings.install import install as install_recordings
-
-    # Media after the call log and stubs: it listens for ended calls and writes to stubs.
-    installers.append(install_recordings)
-    from reports.install import install as install_reports
-
-    # Reports last: the wallboard reads the roster room's coverage warnings.
-    installers.append(install_reports)
-    return installers
+    """Every room's installer, in start-up order (later rooms use earlier rooms' keys)."""
+    return [
+        install_ivr,  # first: its start-up check stops the controller before a call is taken
+        install_roster_room,
+        install_case_stubs,  # before the call log: the tracker's start-up needs the stubs
+        install_call_log,
+        install_caller_flags,  # the agent desk after the call log (its bus and stubs)
+        install_screen_pop,
+        install_outcomes,  # after the pops: a saved outcome closes the pop
+        install_recordings,  # listens for ended calls and writes to stubs
+        install_reports,  # last: the wallboard reads the roster room's coverage warnings
+    ]
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:

@@ -86,6 +86,8 @@ class AddAssignment(_RosterChange):
         async with self._ctx.db.session() as session:
             store = RosterStore(session)
             await self._agent(store, agent_id)
+            if covers_agent_id == agent_id:
+                raise RosterError("an agent cannot cover for themselves", agent_id=agent_id)
             if covers_agent_id is not None:
                 await self._agent(store, covers_agent_id, "covers_agent_id")
             snapshot = await self._snapshot(store, day)

@@ -21,7 +21,15 @@ from shift_schedule.editing import (
     RemoveAssignment,
     SwapAssignments,
 )
-from shift_schedule.http_support import DATE, TIME, checked_body, parse_day, path_int, roster_errors
+from shift_schedule.http_support import (
+    DATE,
+    ID,
+    TIME,
+    checked_body,
+    parse_day,
+    path_int,
+    roster_errors,
+)
 from shift_schedule.model import Agent, ShiftDef, parse_minute
 from shift_schedule.queries import ReadWeek
 from shift_schedule.store import RosterStore
@@ -66,7 +74,7 @@ MOVE_SCHEMA = {
 }
 SWAP_SCHEMA = {
     "type": "object", "required": ["first", "second"], "additionalProperties": False,
-    "properties": {"first": {"type": "integer"}, "second": {"type": "integer"}},
+    "properties": {"first": ID, "second": ID},
 }
 ABSENCE_SCHEMA = {
     "type": "object", "required": ["agent_id", "day", "reason"], "additionalProperties": False,
@@ -268,7 +276,7 @@ async def cancel_absence(request: web.Request) -> web.Response:
          query={"limit": {"type": "integer", "minimum": 1, "maximum": 1000}})
 async def audit_trail(request: web.Request) -> web.Response:
     raw = request.query.get("limit", "100")
-    limit = min(int(raw), 1000) if raw.isdigit() and int(raw) > 0 else 100
+    limit = min(int(raw), 1000) if raw.isascii() and raw.isdigit() and int(raw) > 0 else 100
     query = (select(AuditEntry).where(or_(*(AuditEntry.action.like(f"{p}%") for p in AUDITED)))
              .order_by(AuditEntry.id.desc()).limit(limit))
     async with _services(request).db.session() as session:

@@ -56,8 +56,15 @@ def parse_day(value: object, field: str) -> date:
                          value=str(value)) from None
 
 
+# Row ids are INTEGER columns: anything larger cannot exist, and would overflow the database.
+MAX_ID = 2**31 - 1
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+
+
 def path_int(request: web.Request, name: str) -> int:
     value = request.match_info[name]
-    if not value.isdigit():
-        raise json_error(web.HTTPBadRequest, f"{name} must be a number", value=value)
+    # isdigit() alone also takes "²" and "١٢", which int() then refuses or reads as 12.
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_ID:
+        raise json_error(web.HTTPBadRequest, f"{name} must be a whole number from 1 to {MAX_ID}",
+                         value=value[:32])
     return int(value)

@@ -59,6 +59,9 @@ def settings(state_dir: Path, db_url: str) -> Settings:
     env = {
         "LINE1300_GENERAL_STATE_DIR": str(state_dir),
         "LINE1300_DATABASE_URL": db_url,
+        # Never the developer's running Asterisk: whole-app tests would reconcile its calls
+        # and purge its recordings.
+        "LINE1300_ASTERISK_RECORDS_DIR": str(state_dir / "asterisk-records"),
     }
     return load_settings(env=env)
 
@@ -66,7 +69,7 @@ def settings(state_dir: Path, db_url: str) -> Settings:
 class Signed:
     """An aiohttp test client signed in as one user; adds the CSRF header to writes."""
 
-    def __init__(self, client: "TestClient[web.Request, web.Application]", csrf: str) -> None:
+    def __init__(self, client: TestClient[web.Request, web.Application], csrf: str) -> None:
         self.client = client
         self.csrf = csrf
 
@@ -80,7 +83,7 @@ class Signed:
 
 
 async def sign_in(
-    client: "TestClient[web.Request, web.Application]", username: str, password: str
+    client: TestClient[web.Request, web.Application], username: str, password: str
 ) -> Signed:
     r = await client.post("/api/login", json={"username": username, "password": password})
     assert r.status == 200, await r.text()
@@ -88,7 +91,7 @@ async def sign_in(
 
 
 @pytest.fixture
-async def web_app(settings: Settings) -> AsyncIterator["TestClient[web.Request, web.Application]"]:
+async def web_app(settings: Settings) -> AsyncIterator[TestClient[web.Request, web.Application]]:
     """The whole web app (every room's routes) without AMI, with users `supervisor`
     (password 'sup-pass') and `agent1` (password 'agent-pass', agent id 'A001')."""
     from controller.wiring import build_app
@@ -107,3 +110,6 @@ async def web_app(settings: Settings) -> AsyncIterator["TestClient[web.Request, 
 
 from aiohttp import web  # noqa: E402
 from aiohttp.test_utils import TestClient, TestServer  # noqa: E402
+
+# The PDPA log audit: every log line of the run is checked for full caller numbers at the end.
+from tests.security.log_audit import pytest_configure, pytest_sessionfinish  # noqa: E402,F401

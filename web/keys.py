@@ -10,7 +10,11 @@ if TYPE_CHECKING:
     from ami import AmiLink
     from settings import Settings
     from storage import Database
+    from storage.leases import DutyLeases
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
 DATABASE: web.AppKey[Database] = web.AppKey("database")
 AMI: web.AppKey[AmiLink] = web.AppKey("ami")
+# This controller's duty leases (one holder identity per app), for duties that one controller
+# among several sharing the database does at a time.
+LEASES: web.AppKey[DutyLeases] = web.AppKey("leases")

@@ -1,0 +1,311 @@
+"""Load: how many calls per second the real Asterisk sustains alone, and with the controller.
+
+    .venv/bin/python -m bench.load_compare [--rates 5,10,15,20,25,30,40] [--step-seconds 15]
+                                           [--pop-seconds 30]
+
+Asterisk's own performance method: SIPp callers at a rising rate until calls fail. Each call
+comes in on the carrier trunk to 1300, presses the emergency key at 1 s (the IVR, then the
+critical-th queue), is answered by an agent phone (a SIPp UAS behind every endpoint: rings
+0.1 s, talks 1.5 s) and hangs up at 4 s. A step passes when SIPp saw no failed call and the
+queue connected every call to an agent (queue_log CONNECT); with the controller attached, also
+when the controller kept up (every call of the step recorded and ended within 10 s).
+
+Twice in one run, on one instance with the same dialplan and queues (the members the controller
+applied from the roster with every agent called in to the shift in force, wrap-up 0: staffing
+is not what is measured):
+  1. Asterisk alone (the controller applied the roster, then was stopped);
+  2. with the controller attached (`python -m controller --external-asterisk`).
+Then, with the controller, at 80 % of its sustainable rate: screen-pop latency from AgentCalled
+(Asterisk's own event time) to the message on each agent's page WebSocket, the controller's CPU
+and RSS, and the books: calls Asterisk counted against call records (lost must be 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bench import harness as h
+from sandbox.instance import AsteriskInstance
+
+# Talks over a second: the IVR counts a call answered for under 1 s (ANSWEREDTIME 0) as not
+# answered and queues the caller again.
+RING, TALK, HANGUP_AFTER = 0.1, 1.5, 4.0
+KEEP_UP = 10.0
+# Counsellors hired for the run on the 20 phones the seed roster leaves free (agent-061...).
+EXTRA_AGENTS = 20
+
+
+@dataclass
+class Step:
+    rate: float
+    created: int
+    failed: int
+    connected: int
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0 and self.created > 0 and self.connected >= self.created
+
+    def line(self) -> str:
+        verdict = "ok" if self.ok else "FAILS"
+        return (f"  {self.rate:5.1f} calls/s: {self.created} calls, {self.failed} failed, "
+                f"{self.connected} connected to an agent  [{verdict}]")
+
+
+def connects_since(instance: AsteriskInstance, since: float) -> int:
+    """Calls (distinct callids) the queues connected to an agent since `since`."""
+    calls = set()
+    with contextlib.suppress(OSError):
+        for line in instance.queue_log.read_text(errors="replace").splitlines():
+            parts = line.split("|")
+            if len(parts) > 4 and parts[4] == "CONNECT" and float(parts[0]) >= since:
+                calls.add(parts[1])
+    return len(calls)
+
+
+async def step(instance: AsteriskInstance, rate: float, seconds: float) -> Step:
+    calls = max(1, round(rate * seconds))
+    started = time.time()
+    traffic = await h.callers(instance, calls=calls, rate=rate, hangup_after=HANGUP_AFTER,
+                              timeout=seconds + 60, name=f"callers-{rate:g}")
+    result = await traffic.wait(seconds + 90)
+    await asyncio.sleep(1.0)
+    return Step(rate, result.created, result.failed + (calls - result.created),
+                connects_since(instance, started), time.time() - started)
+
+
+async def ramp(instance: AsteriskInstance, rates: list[float], seconds: float, title: str,
+               controller_database: str | None = None) -> float:
+    """The highest rate whose step passed (0 if none). With the controller's database, a step
+    passes only if the controller also kept up: every call of the step recorded and ended within
+    `KEEP_UP` seconds of its end (otherwise its event backlog would only grow)."""
+    print(f"{title}:", flush=True)
+    best = 0.0
+    for rate in rates:
+        since = datetime.now(UTC)
+        result = await step(instance, rate, seconds)
+        behind = ""
+        if controller_database is not None and result.ok:
+            books = await h.settle(instance, controller_database, since, None, timeout=KEEP_UP)
+            behind = "" if books.clean else (
+                f"; controller behind: {len(books.lost)} calls not recorded, "
+                f"{len(books.not_ended)} not ended {KEEP_UP:.0f} s after the step")
+        print(result.line() + behind, flush=True)
+        if not result.ok or behind:
+            break
+        best = rate
+        await asyncio.sleep(3.0)  # the last calls end before the next step
+    return best
+
+
+# --- screen-pop latency ------------------------------------------------------------------------
+
+
+@dataclass
+class PopWatch:
+    latencies: list[float] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+    pages: int = 0
+    # Rings before this are not measured: a page that connects is first sent the agent's open
+    # contacts again (the earlier steps' calls), long after they rang.
+    since: float = float("inf")
+
+    def take(self, message: dict[str, Any], received: float) -> None:
+        if message.get("type") != "pop" or not message.get("rang_at"):
+            return
+        key = f"{message.get('linkedid')}:{message.get('rang_at')}"
+        rang = datetime.fromisoformat(str(message["rang_at"])).timestamp()
+        if key in self.seen or rang < self.since:
+            return  # the same ring again (answered, ended...): only its first pop counts
+        self.seen.add(key)
+        self.latencies.append(received - rang)
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else 0.0
+
+
+async def agent_pages(controller: h.ControllerProcess, agent_ids: list[str], watch: PopWatch,
+                      stop: asyncio.Event) -> None:
+    """One signed-in page per agent, each with its WebSocket open, until `stop`."""
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as sup:
+        csrf = await controller.signed_in(sup)
+        accounts = []
+        for agent_id in agent_ids:
+            async with sup.post(f"{controller.base_url}/api/roster/agents/{agent_id}/account",
+                                json={"username": f"bench-{agent_id.lower()}"},
+                                headers={"X-CSRF-Token": csrf}) as r:
+                if r.status == 201:
+                    accounts.append(await r.json())
+    await asyncio.gather(*(_page(controller, a, watch, stop) for a in accounts))
+
+
+async def _page(controller: h.ControllerProcess, account: dict[str, str], watch: PopWatch,
+                stop: asyncio.Event) -> None:
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        async with http.post(f"{controller.base_url}/api/login",
+                             json={"username": account["username"],
+                                   "password": account["password"]}) as r:
+            r.raise_for_status()
+        async with http.ws_connect(f"{controller.base_url}/ws/agent") as ws:
+            watch.pages += 1
+            while not stop.is_set():
+                try:
+                    message = await asyncio.wait_for(ws.receive(), 0.5)
+                except TimeoutError:
+                    continue
+                if message.type != aiohttp.WSMsgType.TEXT:
+                    break
+                watch.take(message.json(), time.time())
+
+
+# --- the run -----------------------------------------------------------------------------------
+
+
+async def run(args: argparse.Namespace) -> int:
+    state = Path(tempfile.mkdtemp(prefix="line1300-load-"))
+    os.environ["LINE1300_ROUTING_WRAPUP_SECONDS"] = "0"  # queues.conf: staffing is not measured
+    settings = h.base_settings(state / "asterisk")
+    instance = h.new_instance(h.asterisk_runtime(settings), settings, "load")
+    instance.start()
+    postgres = None
+    if args.database == "postgres":
+        postgres = h.ThrowawayPostgres(Path(f"/tmp/line1300-load-pg-{os.getpid()}"))
+        postgres.start()
+        database = postgres.database("load")
+    else:
+        database = h.sqlite_url(state / "controller.sqlite3")
+    controller = h.ControllerProcess(instance, state / "controller", database,
+                                     extra_env={"LINE1300_ROUTING_WRAPUP_SECONDS": "0"})
+    phones = None
+    try:
+        await controller.start()
+        await _members(instance)
+        added = await h.staff_everyone(controller, extra=EXTRA_AGENTS)
+        await asyncio.sleep(3.0)  # the roster change is applied at once
+        members = await _members(instance)
+        await controller.stop()  # the roster is applied; Asterisk keeps it on its own
+        print(f"every agent called in: {added} assignments added")
+        print(f"queues as applied by the controller: {members}")
+        phones = await h.agent_phones(instance, ring=RING, talk=TALK)
+        rates = [float(r) for r in args.rates.split(",")]
+        alone = await ramp(instance, rates, args.step_seconds, "Asterisk alone")
+        await controller.start()
+        since = datetime.now(UTC)
+        cpu0, t0 = controller.cpu_seconds(), time.monotonic()
+        attached = await ramp(instance, rates, args.step_seconds, "with the controller",
+                              controller_database=database)
+        ramp_cpu = 100 * (controller.cpu_seconds() - cpu0) / (time.monotonic() - t0)
+        caught_up = await _caught_up(instance, database, since)
+        pops = await _pop_latency(instance, controller, args.pop_rate or attached * 0.8,
+                                  args.pop_seconds)
+        books = await h.settle(instance, database, since, None, timeout=60)
+        _report(alone, attached, ramp_cpu, pops, books, args.database)
+        print(f"  after the failing step the controller caught up in {caught_up:.0f} s")
+        return 0 if books.lost == [] else 1
+    finally:
+        if phones is not None:
+            await phones.stop()
+        await controller.stop()
+        instance.stop(remove=not args.keep)
+        if postgres is not None:
+            postgres.remove()
+
+
+async def _members(instance: AsteriskInstance) -> dict[str, int]:
+    async with asyncio.timeout(60):
+        while not (found := await h.queue_members(instance)):
+            await asyncio.sleep(0.5)
+    return found
+
+
+async def _caught_up(instance: AsteriskInstance, database: str, since: datetime) -> float:
+    """Seconds until the controller has recorded every call so far (its backlog drained)."""
+    started = time.monotonic()
+    await h.settle(instance, database, since, None, timeout=600)
+    return time.monotonic() - started
+
+
+@dataclass
+class PopRun:
+    rate: float
+    pages: int
+    watch: PopWatch
+    cpu_percent: float
+    rss_mb: float
+    fds: int
+
+
+async def _pop_latency(instance: AsteriskInstance, controller: h.ControllerProcess,
+                       rate: float, seconds: float) -> PopRun:
+    rate = max(0.5, round(rate, 1))
+    client = await h.admin(instance)
+    try:
+        agent_ids = sorted({e["Name"] for e in await client.list_action("QueueStatus")
+                            if e.get("Event") == "QueueMember" and e["Queue"] == "critical-th"})
+    finally:
+        await client.close()
+    watch, stop = PopWatch(), asyncio.Event()
+    pages = asyncio.create_task(agent_pages(controller, agent_ids, watch, stop))
+    await asyncio.sleep(3.0)
+    cpu0, t0 = controller.cpu_seconds(), time.monotonic()
+    watch.since = time.time()
+    await step(instance, rate, seconds)
+    cpu = 100 * (controller.cpu_seconds() - cpu0) / (time.monotonic() - t0)
+    run = PopRun(rate, watch.pages, watch, cpu, controller.rss_bytes() / 2**20,
+                 controller.open_fds())
+    stop.set()
+    await pages
+    return run
+
+
+def _report(alone: float, attached: float, ramp_cpu: float, pops: PopRun,
+            books: h.Accounting, database: str) -> None:
+    ratio = attached / alone if alone else 0.0
+    w = pops.watch
+    print(f"\nload benchmark (controller on {database}; {os.cpu_count()} CPU cores shared with "
+          "Asterisk, SIPp and everything else on this machine)")
+    print(f"  max sustainable, Asterisk alone      {alone:g} calls/s")
+    print(f"  max sustainable, with the controller {attached:g} calls/s")
+    print(f"  ratio                                {ratio:.2f} (goal >= 0.95)")
+    print(f"  controller CPU during the ramp       {ramp_cpu:.0f} % of one core")
+    print(f"  at {pops.rate:g} calls/s ({100 * pops.rate / attached if attached else 0:.0f} % of "
+          f"the controller's), {pops.pages} agent pages open:")
+    print(f"    screen-pop AgentCalled -> page     p50 {w.percentile(50) * 1000:.0f} ms, "
+          f"p99 {w.percentile(99) * 1000:.0f} ms over {len(w.latencies)} pops "
+          f"(goal p99 <= 100 ms)")
+    print(f"    controller CPU                     {pops.cpu_percent:.0f} % of one core")
+    print(f"    controller RSS                     {pops.rss_mb:.0f} MB, {pops.fds} open files")
+    print(f"  {books.line()}")
+
+
+def _args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--rates", default="5,10,15,20,25,30,35,40,50")
+    p.add_argument("--step-seconds", type=float, default=15.0)
+    p.add_argument("--pop-seconds", type=float, default=30.0)
+    p.add_argument("--pop-rate", type=float, default=0.0,
+                   help="calls/s for the screen-pop run (default: 80 %% of the sustainable rate)")
+    p.add_argument("--database", choices=("postgres", "sqlite"),
+                   default="postgres" if h.ThrowawayPostgres.available() else "sqlite",
+                   help="the controller's database: a throw-away PostgreSQL (production; the "
+                        "default when installed) or a SQLite file (the embedded default)")
+    p.add_argument("--keep", action="store_true", help="keep the Asterisk instance folder")
+    return p.parse_args()
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(run(_args())))
