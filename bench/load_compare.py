@@ -119,11 +119,13 @@ class PopWatch:
     latencies: list[float] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
     pages: int = 0
+    last_message: float = 0.0
     # Rings before this are not measured: a page that connects is first sent the agent's open
     # contacts again (the earlier steps' calls), long after they rang.
     since: float = float("inf")
 
     def take(self, message: dict[str, Any], received: float) -> None:
+        self.last_message = received
         if message.get("type") != "pop" or not message.get("rang_at"):
             return
         key = f"{message.get('linkedid')}:{message.get('rang_at')}"
@@ -205,14 +207,15 @@ async def run(args: argparse.Namespace) -> int:
         print(f"every agent called in: {added} assignments added")
         print(f"queues as applied by the controller: {members}")
         phones = await h.agent_phones(instance, ring=RING, talk=TALK)
-        rates = [float(r) for r in args.rates.split(",")]
+        rates = [float(r) for r in args.rates.split(",") if r]
         alone = await ramp(instance, rates, args.step_seconds, "Asterisk alone")
         await controller.start()
         since = datetime.now(UTC)
         cpu0, t0 = controller.cpu_seconds(), time.monotonic()
         attached = await ramp(instance, rates, args.step_seconds, "with the controller",
                               controller_database=database)
-        ramp_cpu = 100 * (controller.cpu_seconds() - cpu0) / (time.monotonic() - t0)
+        attached = attached or args.pop_rate / 0.8  # --rates "": screen-pops only
+        ramp_cpu = 100 * (controller.cpu_seconds() - cpu0) / max(time.monotonic() - t0, 0.001)
         caught_up = await _caught_up(instance, database, since)
         at_80 = max(0.5, round((args.pop_rate or attached * 0.8), 1))
         lower = [float(r) for r in args.pop_rates.split(",") if r and float(r) < at_80]
@@ -279,7 +282,10 @@ async def _pop_runs(instance: AsteriskInstance, controller: h.ControllerProcess,
     async with asyncio.timeout(300):
         while watch.pages < len(agent_ids) and not pages.done():
             await asyncio.sleep(0.2)
-    await asyncio.sleep(2.0)
+        # Each page is first sent its agent's open contacts (the ramp's calls): wait until
+        # that burst is over.
+        while time.time() - watch.last_message < 3.0:
+            await asyncio.sleep(0.5)
     runs = []
     print("screen-pops:", flush=True)
     for rate in rates:
@@ -323,7 +329,8 @@ def _report(alone: float, attached: float, ramp_cpu: float, runs: list[PopRun],
 
 def _args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--rates", default="5,10,15,20,25,30,35,40,50")
+    p.add_argument("--rates", default="5,10,15,20,25,30,35,40,50",
+                   help='the ramp; "" skips it (screen-pops only, at --pop-rate)')
     p.add_argument("--step-seconds", type=float, default=15.0)
     p.add_argument("--pop-seconds", type=float, default=30.0)
     p.add_argument("--pop-rates", default="1,2,4,8",

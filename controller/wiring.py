@@ -27,6 +27,7 @@ from storage.leases import DutyLeases, controller_identity
 from web import pages
 from web.auth import session_middleware
 from web.bootstrap import ensure_first_supervisor
+from web.input_guard import refuse_nul
 from web.keys import AMI, DATABASE, LEASES, SETTINGS
 
 log = structlog.get_logger(__name__)
@@ -35,7 +36,9 @@ Installer = Callable[[web.Application], None]
 
 
 def build_app(settings: Settings, *, with_ami: bool = True) -> web.Application:
-    app = web.Application(middlewares=[session_middleware], client_max_size=60 * 1024 * 1024)
+    app = web.Application(
+        middlewares=[refuse_nul, session_middleware], client_max_size=60 * 1024 * 1024
+    )
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_database)
     if with_ami:
