@@ -63,6 +63,10 @@ from web.keys import AMI, DATABASE, LEASES, SETTINGS
 
 log = structlog.get_logger(__name__)
 IDLE_DEVICE = "1"
+IVR_EVENTS = ("UserEvent",)  # the IVR's steps and callback results
+ORIGINATE_EVENTS = ("OriginateResponse",)  # how a callback's agent leg went
+# What this room reads from Asterisk (controller/ami_events.py makes manager.conf's filter).
+AMI_EVENTS = (*IVR_EVENTS, *ORIGINATE_EVENTS, *PHONE_EVENTS)
 
 
 @dataclass
@@ -147,8 +151,8 @@ class Room:
         t = self.triggers
         if t.link is None or t.scheduler is None or t.callbacks is None:
             return
-        t.link.subscribe(self.on_user_event, "UserEvent")
-        t.link.subscribe(self.on_originate_response, "OriginateResponse")
+        t.link.subscribe(self.on_user_event, *IVR_EVENTS)
+        t.link.subscribe(self.on_originate_response, *ORIGINATE_EVENTS)
         t.link.subscribe(self.on_phone_event, *PHONE_EVENTS)
         t.link.on_state(self.on_link_state)
         self.tasks = [asyncio.create_task(t.scheduler.run(), name="roster-scheduler"),

@@ -332,6 +332,10 @@ class AmiLink:
         self._subscriptions.append(subscription)
         return subscription
 
+    @property
+    def subscriptions(self) -> tuple[Subscription, ...]:
+        return tuple(self._subscriptions)
+
     def on_state(self, handler: StateHandler) -> Mailbox[StateChange]:
         """Call ``handler(change)`` on each connected/disconnected change.
 

@@ -25,12 +25,14 @@ from types import MappingProxyType
 import aiohttp
 
 from ami import Backoff, Event, load_recording, replay_into_parser
+from ami.filters import admitted
 from call_log.bus import AgentRinging, CallBus
 from call_log.store import CallStore
 from call_log.tracker import CallTracker
 from case_stubs.agents import AgentDirectory
 from case_stubs.outbox import HttpStubSender, OutboxQueue, StubPusher
 from case_stubs.service import CaseStubService, StubWriter
+from controller.ami_events import CONTROLLER_EVENTS
 from storage import Database, upgrade_to_head
 from tests.calls.receiver import CaseStore
 
@@ -39,9 +41,12 @@ TZ = zoneinfo.ZoneInfo("Asia/Bangkok")
 LINKEDID = "1795591196.0"
 
 
-def recorded() -> list[Event]:
+def recorded(unfiltered: bool = False) -> list[Event]:
+    """The recorded call as the controller's manager user receives it (its eventfilter,
+    controller/ami_events.py), or every event of it as an unfiltered user would."""
     frames = replay_into_parser(load_recording(FIXTURE))
-    return [Event.from_frame(f) for f in frames if f.kind == "event"]
+    events = [Event.from_frame(f) for f in frames if f.kind == "event"]
+    return events if unfiltered else [e for e in events if admitted(CONTROLLER_EVENTS, e.headers)]
 
 
 def renamed(events: list[Event], n: int) -> list[Event]:
@@ -65,7 +70,7 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-async def bench(calls: int, stubs: int, url: str) -> None:
+async def bench(calls: int, stubs: int, url: str, unfiltered: bool) -> None:
     db = Database(url)
     bus = CallBus()
     pops: list[float] = []
@@ -84,7 +89,7 @@ async def bench(calls: int, stubs: int, url: str) -> None:
         )
         service = CaseStubService(db, writer, AgentDirectory(db), tz=TZ)
         tracker = CallTracker(CallStore(db), service, bus, AgentDirectory(db))
-        base = recorded()
+        base = recorded(unfiltered)
 
         started = time.perf_counter()
         events = 0
@@ -94,12 +99,14 @@ async def bench(calls: int, stubs: int, url: str) -> None:
                     sent_at[event.get("Linkedid") or ""] = time.perf_counter()
                 await tracker.on_event(event)
                 events += 1
+        await tracker.flush()  # the last records written too
         tracker_s = time.perf_counter() - started
         await bus.close()
         pops_ms = sorted(p * 1000 for p in pops)
         print(
             f"tracker: {calls} calls, {events} AMI events in {tracker_s:.2f} s = "
-            f"{calls / tracker_s:.1f} calls/s, {events / tracker_s:.0f} events/s"
+            f"{calls / tracker_s:.1f} calls/s, {events / tracker_s:.0f} events/s "
+            f"({len(base)} events a call{', unfiltered' if unfiltered else ''})"
         )
         print(
             f"AgentCalled -> pop on the bus: median {statistics.median(pops_ms):.2f} ms, "
@@ -136,11 +143,13 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--stubs", type=int, default=1000)
     parser.add_argument("--db", default="")
+    parser.add_argument("--unfiltered", action="store_true",
+                        help="replay every event, as if manager.conf had no eventfilter")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.db or f"sqlite+aiosqlite:///{tmp}/bench.sqlite3"
         upgrade_to_head(url)
-        asyncio.run(bench(args.calls, max(args.stubs, args.calls), url))
+        asyncio.run(bench(args.calls, max(args.stubs, args.calls), url, args.unfiltered))
 
 
 if __name__ == "__main__":

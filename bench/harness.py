@@ -86,6 +86,16 @@ async def queue_members(instance: AsteriskInstance) -> dict[str, int]:
         await client.close()
 
 
+async def members_of(instance: AsteriskInstance, queue: str) -> list[str]:
+    """The agent ids (MemberName) in one queue, as Asterisk reports them."""
+    client = await admin(instance)
+    try:
+        return sorted({e["Name"] for e in await client.list_action("QueueStatus", Queue=queue)
+                       if e.get("Event") == "QueueMember"})
+    finally:
+        await client.close()
+
+
 # --- the controller as a process ------------------------------------------------------------
 
 

@@ -156,6 +156,8 @@ async def agent_pages(controller: h.ControllerProcess, agent_ids: list[str], wat
                                 headers={"X-CSRF-Token": csrf}) as r:
                 if r.status == 201:
                     accounts.append(await r.json())
+                else:
+                    print(f"  no page for {agent_id}: {r.status} {(await r.text())[:120]}")
     await asyncio.gather(*(_page(controller, a, watch, stop) for a in accounts))
 
 
@@ -270,12 +272,7 @@ async def _pop_runs(instance: AsteriskInstance, controller: h.ControllerProcess,
                     rates: list[float], seconds: float) -> list[PopRun]:
     """Screen-pop latency with every on-shift agent's page open, at each rate in turn (the
     controller's backlog drained between runs)."""
-    client = await h.admin(instance)
-    try:
-        agent_ids = sorted({e["Name"] for e in await client.list_action("QueueStatus")
-                            if e.get("Event") == "QueueMember" and e["Queue"] == "critical-th"})
-    finally:
-        await client.close()
+    agent_ids = await h.members_of(instance, "critical-th")
     watch, stop = PopWatch(), asyncio.Event()
     pages = asyncio.create_task(agent_pages(controller, agent_ids, watch, stop))
     # Signing 80 agents in costs seconds of CPU (argon2 hashes): not part of any measurement.
@@ -329,7 +326,7 @@ def _report(alone: float, attached: float, ramp_cpu: float, runs: list[PopRun],
 
 def _args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--rates", default="5,10,15,20,25,30,35,40,50",
+    p.add_argument("--rates", default="5,10,15,20,25,30,35,40,50,60,80",
                    help='the ramp; "" skips it (screen-pops only, at --pop-rate)')
     p.add_argument("--step-seconds", type=float, default=15.0)
     p.add_argument("--pop-seconds", type=float, default=30.0)

@@ -54,8 +54,11 @@ async def run(args: argparse.Namespace) -> int:
     watch, stop = PopWatch(), asyncio.Event()
     try:
         await controller.start()
-        members = await h.queue_members(instance)
-        agent_ids = [f"A{i:03d}" for i in range(1, 19)]
+        async with asyncio.timeout(60):
+            while not (members := await h.queue_members(instance)):
+                await asyncio.sleep(0.5)
+        # The pages of the agents on shift now (the emergency key rings critical-th).
+        agent_ids = await h.members_of(instance, "critical-th")
         pages = asyncio.create_task(agent_pages(controller, agent_ids, watch, stop))
         seconds = WARM_UP + args.minutes * 60
         since = datetime.now(UTC)

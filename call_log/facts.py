@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final, Protocol
 
+from ami.filters import EventFilter, by_name
 from ivr.events import CallbackResult, IvrStep
 
 Clock = Callable[[], datetime]
@@ -51,6 +52,14 @@ TRACKED_VARIABLES: Final = frozenset(
         "L1300_CALLBACK_NUMBER",
         "L1300_RELATED_LINKEDID",
     }
+)
+
+# What Asterisk should send the controller of these events (manager.conf eventfilter): the
+# dialplan's steps and variable changes are most of the stream, and only these few matter.
+AMI_FILTERS: Final = (
+    *by_name(*(name for name in EVENT_NAMES if name not in {"VarSet", "Newexten"})),
+    EventFilter("VarSet", "Variable", f"^_*({'|'.join(sorted(TRACKED_VARIABLES))})$"),
+    EventFilter("Newexten", "Application", "^[Vv]oice[Mm]ail$"),
 )
 
 

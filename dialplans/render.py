@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from agent_routing.skills import SkillQueue, routing
+from controller.ami_events import eventfilter_lines
 
 from .extensions import queue_options
 from .modules import load_lines
@@ -59,7 +60,8 @@ def render_config(
     files.update(EMPTY_FILES)
     files["pjsip.conf"] = fill("pjsip.conf", {**values, "agent_sections": agent_sections(params)})
     files["manager.conf"] = fill(
-        "manager.conf", {**values, "admin_section": admin_section(params)}
+        "manager.conf",
+        {**values, "admin_section": admin_section(params), "event_filters": event_filters()},
     )
     files["queues.conf"] = render_queues(params, routing().queues)
     files["extensions.conf"] = (dialplan or _ivr_dialplan())(params)
@@ -126,6 +128,10 @@ def agent_sections(params: RenderParams) -> str:
             ])
         )
     return "\n\n".join(blocks) + "\n"
+
+
+def event_filters() -> str:
+    return "\n".join(eventfilter_lines())
 
 
 def admin_section(params: RenderParams) -> str:

@@ -17,11 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from ami import AmiLink
+from ami import AmiLink, Event
+from ami.filters import admitted
 from call_log.asterisk_records import CelReader, QueueLogReader
 from call_log.models import CallRow
 from call_log.reconcile import CallbackTable, Reconciler
 from case_stubs.schema import problems
+from controller.ami_events import CONTROLLER_EVENTS
 from sandbox.instance import AsteriskInstance
 from sip_traffic.dtmf import with_renumbered_keys
 from sip_traffic.runner import SippProcess, SippResult, run_sipp, start_sipp
@@ -207,6 +209,40 @@ async def test_answered_call(line: Line) -> None:
     assert call.talk_seconds is not None and 1.5 < call.talk_seconds < 3.5
     [stub] = [s for s in await stub_rows(line.calls.db) if s.call_id == call.linkedid]
     assert stub.body["disposition"] == "answered" and stub.body["agent"]["id"] == "A001"
+
+
+async def test_asterisk_sends_the_controller_only_what_it_reads(line: Line) -> None:
+    """manager.conf's eventfilter, rendered from controller/ami_events.py: the controller's
+    user gets no dialplan steps and only the IVR's variables, and the call is still recorded
+    in full; an unfiltered user (the sandbox admin) sees the whole stream of the same call."""
+    admin = AmiLink("127.0.0.1", line.instance.ports.ami, line.instance.config.admin.username,
+                    line.instance.config.admin.secret)
+    seen: dict[str, list[Event]] = {"controller": [], "admin": []}
+    line.link.subscribe(seen["controller"].append)
+    admin.subscribe(seen["admin"].append)
+    await admin.start()
+    await admin.wait_connected(10)
+    caller = caller_number()
+    phone = await line.phone(agent_scenario(ring=0.5, talk=1.5))
+    await line.member("A003", "agent-003")
+    try:
+        await line.call(caller, EMERGENCY, hangup_after=None)
+        call = await cross_check(line, caller)
+    finally:
+        await line.no_member("agent-003")
+        await phone.stop()
+        await admin.close()
+
+    def of_call(who: str) -> list[Event]:
+        return [e for e in seen[who] if e.get("Linkedid") == call.linkedid]
+
+    mine, everything = of_call("controller"), of_call("admin")
+    assert mine and all(admitted(CONTROLLER_EVENTS, e.headers) for e in mine)
+    assert not [e for e in mine if e.name == "Newexten"]
+    assert {e.name for e in everything} >= {"Newexten", "VarSet", "AgentCalled"}
+    assert {e.name for e in mine} >= {"Newchannel", "VarSet", "AgentCalled", "Hangup"}
+    assert len(mine) * 4 < len(everything), (len(mine), len(everything))
+    assert call.agent_id == "A003" and call.language == "th"
 
 
 async def test_abandoned_in_ivr(line: Line) -> None:

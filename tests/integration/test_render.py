@@ -57,6 +57,17 @@ def section(text: str, name: str) -> str:
     return match.group(1)
 
 
+def test_controller_ami_user_gets_only_the_events_it_reads(tmp_path: Path) -> None:
+    from controller.ami_events import CONTROLLER_EVENTS
+
+    manager = render(tmp_path)["manager.conf"]
+    controller, admin = section(manager, "line1300"), section(manager, "sandbox-admin")
+    assert [line for line in controller.splitlines() if line.startswith("eventfilter")] == [
+        f.conf_line() for f in CONTROLLER_EVENTS
+    ]
+    assert "eventfilter" not in admin
+
+
 def test_controller_ami_user_has_least_privilege(tmp_path: Path) -> None:
     manager = render(tmp_path)["manager.conf"]
     user = section(manager, "line1300")

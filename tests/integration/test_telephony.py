@@ -219,7 +219,7 @@ async def test_agent_member_answers_and_call_is_recorded_everywhere(
 
 
 async def test_rfc2833_digits_reach_asterisk(
-    queue_asterisk: AsteriskInstance, ami_controller: MiniAmi
+    queue_asterisk: AsteriskInstance, ami_admin: MiniAmi
 ) -> None:
     result = await place_call(
         queue_asterisk, pressed=keys("19#", pause=0.4, first_pause=0.5), hangup_after=1.0
@@ -227,7 +227,7 @@ async def test_rfc2833_digits_reach_asterisk(
     assert result.ok, (result.summary(), result.errors)
     digits = []
     for _ in range(3):
-        event = await ami_controller.wait_event(
+        event = await ami_admin.wait_event(  # the controller's user gets no DTMF events
             lambda e: e.get("Event") == "DTMFEnd" and e.get("Direction") == "Received"
             and e.get("CallerIDNum") == CALLER
         )

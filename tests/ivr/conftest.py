@@ -79,8 +79,8 @@ def ivr_asterisk(
 
 
 class Switchboard:
-    """The controller's view of the test Asterisk: its AMI events (as the controller user) and
-    helpers to place calls, add queue members and answer as agents."""
+    """A view of the test Asterisk: all its AMI events (as the sandbox admin) and helpers to
+    place calls, add queue members and answer as agents."""
 
     def __init__(self, instance: AsteriskInstance, link: AmiLink) -> None:
         self.instance = instance
@@ -204,7 +204,9 @@ class Switchboard:
 
 @pytest.fixture
 async def switchboard(ivr_asterisk: AsteriskInstance) -> AsyncIterator[Switchboard]:
-    c = ivr_asterisk.config.controller
+    # The sandbox's admin user sees every event (the dialplan's steps included); the controller's
+    # user gets only what the controller reads (manager.conf eventfilter).
+    c = ivr_asterisk.config.admin
     link = AmiLink("127.0.0.1", ivr_asterisk.ports.ami, c.username, c.secret)
     board = Switchboard(ivr_asterisk, link)
     link.subscribe(board.on_event)
