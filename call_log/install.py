@@ -61,6 +61,7 @@ async def _tracking(app: web.Application) -> AsyncIterator[None]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    await tracker.writer.close()
     await bus.close()
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from call_log.models import CallRow, CallStepRow, WatermarkRow
 from call_log.record import CallSnapshot, StepEntry
+from call_log.writer import PendingRecord
 from storage import Database
 
 Clock = Callable[[], datetime]
@@ -116,6 +117,14 @@ class CallStore:
         replace_steps: bool = False,
     ) -> None:
         """Upsert the call's row and store `steps` as its entries `first_seq`, `first_seq+1`...
+        (with `replace_steps`, every earlier entry goes)."""
+        record = PendingRecord.of(snap, steps, first_seq)
+        if replace_steps:
+            record = PendingRecord(snap, 0, record.steps)
+        await self.save_many([record])
+
+    async def save_many(self, records: Sequence[PendingRecord]) -> None:
+        """Upsert many calls in one transaction (call_log.writer's batches).
 
         Two controllers may save the same call at once; the loser of the insert race
         retries as an update, so both end with one row.
@@ -123,43 +132,45 @@ class CallStore:
         for attempt in (1, 2):
             try:
                 async with self._db.session() as session:
-                    await self._upsert(session, snap)
-                    await self._store_steps(session, snap.linkedid, steps, first_seq, replace_steps)
+                    existing = await self._rows(session, [r.snapshot.linkedid for r in records])
+                    for record in records:
+                        self._upsert(session, existing.get(record.snapshot.linkedid), record)
+                    await session.flush()
+                    await self._store_steps(session, records)
                 return
             except IntegrityError:
                 if attempt == 2:
                     raise
 
-    async def _upsert(self, session: AsyncSession, snap: CallSnapshot) -> None:
-        values = _row_values(snap)
+    @staticmethod
+    async def _rows(session: AsyncSession, linkedids: list[str]) -> dict[str, CallRow]:
+        found = await session.execute(select(CallRow).where(CallRow.linkedid.in_(linkedids)))
+        return {row.linkedid: row for row in found.scalars()}
+
+    def _upsert(self, session: AsyncSession, row: CallRow | None, record: PendingRecord) -> None:
+        values = _row_values(record.snapshot)
         values["updated_at"] = self._clock()
-        row = await session.get(CallRow, snap.linkedid)
         if row is None:
-            session.add(CallRow(linkedid=snap.linkedid, **values))
+            session.add(CallRow(linkedid=record.snapshot.linkedid, **values))
         else:
             for name, value in values.items():
                 setattr(row, name, value)
-        await session.flush()
 
     @staticmethod
-    async def _store_steps(
-        session: AsyncSession,
-        linkedid: str,
-        steps: Sequence[StepEntry],
-        first_seq: int,
-        replace_steps: bool,
-    ) -> None:
-        if replace_steps:
-            await session.execute(delete(CallStepRow).where(CallStepRow.linkedid == linkedid))
-        else:
+    async def _store_steps(session: AsyncSession, records: Sequence[PendingRecord]) -> None:
+        for record in records:
             await session.execute(
                 delete(CallStepRow).where(
-                    CallStepRow.linkedid == linkedid, CallStepRow.seq >= first_seq
+                    CallStepRow.linkedid == record.snapshot.linkedid,
+                    CallStepRow.seq >= record.steps_from,
                 )
             )
         session.add_all(
-            CallStepRow(linkedid=linkedid, seq=first_seq + i, at=s.at, step=s.step, detail=s.detail)
-            for i, s in enumerate(steps)
+            CallStepRow(
+                linkedid=r.snapshot.linkedid, seq=seq, at=s.at, step=s.step, detail=s.detail
+            )
+            for r in records
+            for seq, s in sorted(r.steps.items())
         )
 
     async def get(self, linkedid: str) -> CallSnapshot | None:

@@ -1,8 +1,9 @@
 """The call tracker: AMI events in, one call record per linkedid out, milestones on the bus.
 
 For each event: parse the fact, find the call's record, apply the fact, publish what it crossed
-(the screen-pop goes out before any database write), save the record, and keep the call's stub
-current (created when the call enters a queue or ends, updated at answer and end).
+(the screen-pop goes out before any database write), hand the record to the write-behind writer
+(call_log.writer: many calls a transaction), and keep the call's stub current (created when the
+call enters a queue or ends, updated at answer and end).
 
 A controller restarted mid-call takes calls up again from the database, learns which channels
 are still up from Asterisk (CoreShowChannels), and marks such records "partial": the reconciler
@@ -24,6 +25,7 @@ from call_log import bus as b
 from call_log.facts import EVENT_NAMES, ChannelCreated, Fact, MemberSeen, parse_fact
 from call_log.record import CallRecord, CallSnapshot, Crossed, Milestone
 from call_log.store import CallStore
+from call_log.writer import RecordWriter
 from controller.logs import bind_call
 
 log = structlog.get_logger(__name__)
@@ -87,8 +89,10 @@ class CallTracker:
         *,
         clock: Clock = _utcnow,
         monotonic: Callable[[], float] = time.monotonic,
+        writer: RecordWriter | None = None,
     ) -> None:
         self._store = store
+        self.writer = writer or RecordWriter(store, on_failure=self._write_failed)
         self._stubs = stubs
         self._bus = bus
         self._agents = agents
@@ -100,6 +104,15 @@ class CallTracker:
         # Told when an event could not be recorded (the database was unreachable...): the
         # reconciler then rebuilds the call from Asterisk's records, instead of at its next pass.
         self.on_failure: Callable[[], None] | None = None
+
+    def _write_failed(self) -> None:
+        self.stats.errors += 1
+        if self.on_failure is not None:
+            self.on_failure()
+
+    async def flush(self) -> None:
+        """Every record change so far is in the database when this returns."""
+        await self.writer.flush()
 
     def attach(self, link: AmiLink) -> None:
         link.subscribe(self.on_event, *EVENT_NAMES)
@@ -135,7 +148,7 @@ class CallTracker:
         snapshot = live.record.snapshot()
         await self._publish(live, crossed, snapshot, received_at)
         if crossed or len(live.record.steps) > first_new_step:
-            await self._save(live.record, first_new_step)
+            self.writer.put(snapshot, live.record.steps[first_new_step:], first_new_step)
         await self._keep_stubs(live, crossed, snapshot)
         self._forget_old(live, crossed)
         return snapshot
@@ -149,6 +162,7 @@ class CallTracker:
         if fact.linkedid in self._complete:
             return None
         starts = isinstance(fact, ChannelCreated) and fact.starts_call
+        await self.writer.flush_call(fact.linkedid)
         known = await self._store.get(fact.linkedid)
         if known is not None and known.ended and starts:
             # The whole call again (a second controller's replay, a re-sent stream): it is
@@ -176,6 +190,7 @@ class CallTracker:
         return CallRecord(fact.linkedid, received_at=fact.at, partial=True)
 
     async def _resume(self, linkedid: str, at: datetime) -> CallRecord:
+        await self.writer.flush_call(linkedid)
         known = await self._store.get(linkedid)
         if known is None:
             return CallRecord(linkedid, received_at=at, partial=True)
@@ -208,11 +223,6 @@ class CallTracker:
                 if received_at is not None and step.milestone is Milestone.RINGING:
                     self.stats.last_pop_latency_ms = (self._monotonic() - received_at) * 1000
 
-    async def _save(self, record: CallRecord, first_new_step: int) -> None:
-        await self._store.save(
-            record.snapshot(), record.steps[first_new_step:], first_seq=first_new_step
-        )
-
     async def _keep_stubs(
         self, live: _Live, crossed: list[Crossed], snapshot: CallSnapshot
     ) -> None:
@@ -226,6 +236,7 @@ class CallTracker:
         await self._stubs.upsert_from_call(snapshot)
         live.stubbed = True
         if Milestone.ENDED in milestones and snapshot.related_linkedid:
+            await self.writer.flush()  # this call is one of those counted
             attempts = await self._store.count_callback_calls(snapshot.related_linkedid)
             await self._stubs.note_callback_attempt(snapshot, attempts)
 

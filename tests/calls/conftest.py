@@ -41,8 +41,10 @@ class Calls:
     queued: int = 0
 
     async def replay(self, events: list[Event]) -> None:
+        """The events into the tracker, then its record writes into the database."""
         for event in events:
             await self.tracker.on_event(event)
+        await self.tracker.flush()
 
     async def drained_bus(self) -> list[Any]:
         """Every bus event published so far (the bus delivers through per-subscriber tasks)."""

@@ -20,6 +20,7 @@ async def answered_call(web_app: Any) -> str:
     tracker = web_app.app[CALL_TRACKER]
     for event in recorded_events("answered.ami"):
         await tracker.on_event(event)
+    await tracker.flush()
     return "1795591196.0"
 
 

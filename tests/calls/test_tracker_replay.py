@@ -132,6 +132,7 @@ async def test_replaying_the_same_stream_twice_changes_nothing(calls: Calls) -> 
     again = calls.new_tracker()
     for event in events:
         await again.on_event(event)
+    await again.flush()
     rows = await call_rows(calls.db)
     stubs = await stub_rows(calls.db)
     assert len(rows) == 1 and len(stubs) == 1

@@ -148,6 +148,7 @@ async def test_controller_restarted_mid_call_keeps_one_complete_record(calls: Ca
     restarted = calls.new_tracker()  # a new process: nothing in memory, same database
     for event in events[cut:]:
         await restarted.on_event(event)
+    await restarted.flush()
 
     [call] = await call_rows(calls.db)
     assert call.disposition == "answered" and call.agent_id == "A001"
@@ -165,6 +166,7 @@ async def test_ringing_a_call_joined_mid_way_pops_an_existing_stub(calls: Calls)
     fresh = calls.new_tracker()
     for event in s.after(30).agent_called("intl-en", "A005", "agent-005"):
         await fresh.on_event(event)
+    await fresh.flush()
 
     [ringing] = [e for e in await calls.drained_bus() if isinstance(e, AgentRinging)]
     assert ringing.agent_id == "A005"
