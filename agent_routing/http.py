@@ -22,6 +22,7 @@ from agent_routing.floor import ReadFloor
 from agent_routing.presence import PAUSE_REASONS
 from agent_routing.skills import RoutingDefinition
 from ami import AmiError
+from ivr.definition import ivr_definition
 from shift_schedule.http_support import checked_body, roster_errors
 from storage import Database
 from web.accounts import Role
@@ -95,6 +96,7 @@ async def definition(request: web.Request) -> web.Response:
         "queues": [{"name": q.name, "family": q.family, "language": q.language, "skill": q.skill,
                     "overflow": dict(q.overflow)} for q in d.queues],
         "pause_reasons": {k: dict(v) for k, v in PAUSE_REASONS.items()},
+        "menu": {o.id: {"digit": o.digit, "label": dict(o.label)} for o in ivr_definition().menu},
     })
 
 

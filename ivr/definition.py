@@ -45,6 +45,7 @@ class MenuOption:
     digit: str
     prompt: str
     priority: Priority
+    label: Mapping[str, str]  # language -> the option's name on agents' pages
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,10 @@ def _parse(raw: Mapping[str, Any], routing_def: RoutingDefinition) -> IvrDefinit
         timing=Timing(**{f.name: int(raw["timing"][f.name]) for f in fields(Timing)}),
         queue_priorities=priorities,
         menu=tuple(
-            MenuOption(o["id"], str(o["digit"]), o["prompt"], Priority(o["priority"]))
+            MenuOption(
+                o["id"], str(o["digit"]), o["prompt"], Priority(o["priority"]),
+                {str(lang): str(text) for lang, text in o["label"].items()},
+            )
             for o in raw["menu"]["options"]
         ),
         default_option=raw["menu"]["default_option"],
@@ -209,6 +213,10 @@ def _menu_problems(ivr: IvrDefinition, routing_def: RoutingDefinition) -> list[s
         problems.append(f"a menu digit is the emergency key {routing_def.ivr.emergency_key!r}")
     problems += [
         f"menu option {o.id!r}: digit must be 0-9" for o in ivr.menu if not _is_key(o.digit)
+    ]
+    problems += [
+        f"menu option {o.id!r}: label needs th and en (the agents' pages)"
+        for o in ivr.menu if not {"th", "en"} <= {k for k, v in o.label.items() if v.strip()}
     ]
     if routing_def.ivr.emergency_key in {lang.ivr_key for lang in routing_def.languages.values()}:
         problems.append("a language's ivr_key is the emergency key")

@@ -86,10 +86,11 @@ def test_adding_a_language_is_configuration_only(tmp_path: Path) -> None:
     ("old", "new", "message"),
     [
         (
-            'id = "information"\nprompt = "menu-information"\ndigit = "3"',
-            'id = "information"\nprompt = "menu-information"\ndigit = "2"',
+            'prompt = "menu-information"\ndigit = "3"',
+            'prompt = "menu-information"\ndigit = "2"',
             "share a digit",
         ),
+        ('en = "Information" }', 'en = " " }', "label needs th and en"),
         ('digit = "4"', 'digit = "9"', "emergency key"),
         ('default_option = "counselling"', 'default_option = "pizza"', "default_option"),
         (

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ivr.definition import ivr_definition
 from tests.conftest import sign_in
 
 TZ = ZoneInfo("Asia/Bangkok")
@@ -134,6 +135,15 @@ async def test_explain_answers_and_rejects_unknown_languages(web_app: Any) -> No
     assert {c["agent_id"] for c in answer["queue"]["candidates"]} >= {"A037"}
     r = await sup.get("/api/routing/explain?language=xx&priority=normal")
     assert r.status == 400 and "known" in await r.json()
+
+
+async def test_definition_gives_pages_the_menu_labels_of_ivr_toml(web_app: Any) -> None:
+    agent = await sign_in(web_app, "agent1", "agent-pass")
+    definition = await (await agent.get("/api/routing/definition")).json()
+    menu = definition["menu"]
+    assert set(menu) == {o.id for o in ivr_definition().menu}
+    assert menu["emergency"]["label"] == {"th": "เหตุฉุกเฉิน", "en": "Emergency"}
+    assert menu["counselling"]["digit"] == "2"
 
 
 async def test_openapi_documents_roster_endpoints_with_roles(web_app: Any) -> None:

@@ -45,10 +45,6 @@
     international: { th: "สายต่างประเทศ +66 99 130 1300", en: "International +66 99 130 1300" },
     callback: { th: "โทรกลับ", en: "Callback" },
     other: { th: "ช่องทางอื่น", en: "Other channel" },
-    emergency: { th: "เหตุฉุกเฉิน", en: "Emergency" },
-    counselling: { th: "ปรึกษาปัญหา", en: "Counselling" },
-    information: { th: "สอบถามข้อมูล", en: "Information" },
-    report_person: { th: "แจ้งพบผู้ประสบปัญหา", en: "Report a person in need" },
     rang_elsewhere: { th: "สายนี้ไปยังเจ้าหน้าที่ท่านอื่นแล้ว", en: "This call went to another agent" },
   };
   const STATUS = {
@@ -63,7 +59,7 @@
   applyStaticLabels();
   const [tax, routingDef] = await Promise.all([
     L1300.api("GET", "/api/taxonomy"),
-    L1300.api("GET", "/api/routing/definition").catch(() => ({ languages: {}, pause_reasons: {} })),
+    L1300.api("GET", "/api/routing/definition").catch(() => ({ languages: {}, pause_reasons: {}, menu: {} })),
   ]);
   const contacts = new Map();  // stub_id -> latest pop message (plus phase changes)
   const drafts = new Map();    // stub_id -> outcome form values not yet saved
@@ -470,7 +466,8 @@
 
   function selectionLabel(id) {
     if ((routingDef.languages || {})[id]) return languageName(id);
-    return T(UI[id] || { th: id, en: id });
+    const option = (routingDef.menu || {})[id];  // config/ivr.toml's menu labels
+    return T(option ? option.label : (UI[id] || { th: id, en: id }));
   }
 
   function countryName(code) {
