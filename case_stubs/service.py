@@ -415,11 +415,18 @@ class CaseStubService:
     async def get(self, stub_id: str, viewer: User) -> dict[str, Any]:
         """The stub as `viewer` may see it; every view is written to the audit trail."""
         async with self._db.session() as session:
-            row = await session.get(StubRow, stub_id)
-            if row is None:
-                raise StubNotFound(stub_id)
+            shown = await self.view(session, stub_id, viewer)
             await audit.record(session, viewer.username, "view", "case_stub", stub_id)
-            return view_for(viewer, row.body, row.handled_by)
+            return shown
+
+    @staticmethod
+    async def view(session: AsyncSession, stub_id: str, viewer: User) -> dict[str, Any]:
+        """The stub as `viewer` may see it, read in the caller's session and NOT audited: the
+        caller owes the audit trail this view (the screen-pop writes it once the pop is sent)."""
+        row = await session.get(StubRow, stub_id)
+        if row is None:
+            raise StubNotFound(stub_id)
+        return view_for(viewer, row.body, row.handled_by)
 
     async def list_since(
         self, since: datetime, viewer: User, limit: int = 200
@@ -449,13 +456,23 @@ class CaseStubService:
         if not caller_number:
             return []
         async with self._db.session() as session:
-            query = (
-                select(StubRow)
-                .where(StubRow.caller_number == caller_number)
-                .order_by(StubRow.created_at.desc())
-                .limit(limit + 1)
-            )
-            rows = (await session.execute(query)).scalars().all()
+            return await self.previous_in(session, caller_number, limit, exclude=exclude)
+
+    @staticmethod
+    async def previous_in(
+        session: AsyncSession, caller_number: str | None, limit: int = 10,
+        *, exclude: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """`previous_contacts`, read in the caller's session."""
+        if not caller_number:
+            return []
+        query = (
+            select(StubRow)
+            .where(StubRow.caller_number == caller_number)
+            .order_by(StubRow.created_at.desc())
+            .limit(limit + 1)
+        )
+        rows = (await session.execute(query)).scalars().all()
         return [_summary(r.body) for r in rows if r.id != exclude][:limit]
 
 

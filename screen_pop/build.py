@@ -1,16 +1,20 @@
-"""Builds one pop for one viewer: the case stub as that viewer may see it (the read is audited),
-the caller's previous contacts with their outcomes, and the caller's active flags."""
+"""Builds one pop for one viewer: the case stub as that viewer may see it, the caller's previous
+contacts with their outcomes, and the caller's active flags, read in one session.
+
+The stub read is a view that must be audited; the pop says so (`Pop.viewed`) and the feed writes
+the entry right after handing the pop to the hub (screen_pop.audit), not on the ringing path."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Protocol
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from caller_flags.store import Flag, FlagStore
+from caller_flags.store import FlagStore
 from case_stubs.service import StubNotFound
 from outcomes.taxonomy import Taxonomy
 from privacy import mask_number
@@ -26,13 +30,25 @@ Clock = Callable[[], datetime]
 
 
 class StubViews(Protocol):
-    """The case-stub service as the pop needs it (case_stubs.CaseStubService)."""
+    """The case-stub reads the pop needs, in the pop's session (case_stubs.CaseStubService)."""
 
-    async def get(self, stub_id: str, viewer: User) -> dict[str, Any]: ...
+    async def view(self, session: AsyncSession, stub_id: str, viewer: User) -> dict[str, Any]: ...
 
-    async def previous_contacts(
-        self, caller_number: str | None, limit: int = ..., *, exclude: str | None = None
+    async def previous_in(
+        self, session: AsyncSession, caller_number: str | None, limit: int = ...,
+        *, exclude: str | None = None,
     ) -> list[dict[str, Any]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Pop:
+    """A pop for one viewer, and the view of the stub it owes the audit trail (None: the stub
+    was missing, the pop shows the call record and nothing was read)."""
+
+    message: Outgoing
+    viewer: User
+    viewed: str | None
+    read_at: datetime
 
 
 def _utcnow() -> datetime:
@@ -51,11 +67,15 @@ class BuildPop:
         self.clock = clock
         self.previous_limit = previous_limit
 
-    async def __call__(self, contact: OpenContact, viewer: User) -> Outgoing:
-        # Three independent reads, side by side: the pop leaves as soon as the slowest is back.
-        stub, previous, flags = await asyncio.gather(
-            self._stub(contact, viewer), self._previous(contact), self._flags(contact)
-        )
+    async def __call__(self, contact: OpenContact, viewer: User) -> Pop:
+        # One session, three short reads: one pooled connection per pop, not three.
+        async with self.db.session() as session:
+            read_at = self.clock()
+            stub, viewed = await self._stub(session, contact, viewer)
+            previous = await self.stubs.previous_in(
+                session, contact.call.caller_number, self.previous_limit, exclude=contact.stub_id
+            )
+            flags = await self.flags.active_for(session, contact.call.caller_number)
         body = {
             "type": "pop",
             **_timing(contact),
@@ -65,25 +85,18 @@ class BuildPop:
             "test_number": any(f.kind == "test" for f in flags),
             "sent_at": self.clock().isoformat(),
         }
-        return Outgoing.of(body, key=f"pop:{contact.stub_id}")
+        return Pop(Outgoing.of(body, key=f"pop:{contact.stub_id}"), viewer, viewed, read_at)
 
-    async def _stub(self, contact: OpenContact, viewer: User) -> Mapping[str, Any]:
+    async def _stub(
+        self, session: AsyncSession, contact: OpenContact, viewer: User
+    ) -> tuple[Mapping[str, Any], str | None]:
         try:
-            return await self.stubs.get(contact.stub_id, viewer)
+            return await self.stubs.view(session, contact.stub_id, viewer), contact.stub_id
         except StubNotFound:
             # The tracker stores the stub before it publishes a ring; this is a safety net so a
             # pop is never lost: it shows the call record, masked as the stub would be.
             log.warning("screen_pop.stub_missing", stub_id=contact.stub_id)
-            return _stub_from_call(contact, viewer)
-
-    async def _previous(self, contact: OpenContact) -> list[dict[str, Any]]:
-        return await self.stubs.previous_contacts(
-            contact.call.caller_number, self.previous_limit, exclude=contact.stub_id
-        )
-
-    async def _flags(self, contact: OpenContact) -> list[Flag]:
-        async with self.db.session() as session:
-            return await self.flags.active_for(session, contact.call.caller_number)
+            return _stub_from_call(contact, viewer), None
 
 
 def _timing(contact: OpenContact) -> dict[str, Any]:

@@ -15,7 +15,8 @@ from typing import Final
 from ami import Mailbox
 from call_log.bus import AgentAnswered, AgentRingEnded, AgentRinging, CallEnded, StubChanged
 from controller.logs import bind_call
-from screen_pop.build import BuildPop
+from screen_pop.audit import PopAudit
+from screen_pop.build import BuildPop, Pop
 from screen_pop.desk import Desk, OpenContact
 from screen_pop.hub import Connection, Outgoing, PopHub
 
@@ -24,10 +25,11 @@ DRAIN_SECONDS: Final = 5.0
 
 
 class PopFeed:
-    def __init__(self, hub: PopHub, desk: Desk, build: BuildPop) -> None:
+    def __init__(self, hub: PopHub, desk: Desk, build: BuildPop, audit: PopAudit) -> None:
         self.hub = hub
         self.desk = desk
         self.build = build
+        self.audit = audit
         self._lanes: dict[str, Mailbox[Job]] = {}
 
     def on_event(self, event: object) -> None:
@@ -84,12 +86,20 @@ class PopFeed:
     async def _render_all(self, contact: OpenContact) -> None:
         bind_call(contact.linkedid)
         for viewer in self.hub.viewers(contact.agent_id).values():  # none once the hub closed
-            message = await self.build(contact, viewer)
-            self.hub.deliver(contact.agent_id, message, user_id=viewer.id)
+            pop = await self.build(contact, viewer)
+            self.hub.deliver(contact.agent_id, pop.message, user_id=viewer.id)
+            self._audit(pop)
 
     async def _render_for(self, contact: OpenContact, conn: Connection) -> None:
         if conn.open:
-            conn.offer(await self.build(contact, conn.user))
+            pop = await self.build(contact, conn.user)
+            conn.offer(pop.message)
+            self._audit(pop)
+
+    def _audit(self, pop: Pop) -> None:
+        # After the hand-over, so the audit write is off the pop's path; queued, never skipped.
+        if pop.viewed is not None:
+            self.audit.viewed(pop.viewer.username, pop.viewed, pop.read_at)
 
     def _lane(self, agent_id: str) -> Mailbox[Job]:
         lane = self._lanes.get(agent_id)

@@ -11,6 +11,7 @@ from call_log.keys import CALL_BUS
 from caller_flags.keys import FLAG_STORE
 from case_stubs.keys import STUB_SERVICE
 from outcomes.taxonomy import taxonomy
+from screen_pop.audit import PopAudit
 from screen_pop.build import BuildPop
 from screen_pop.desk import Desk
 from screen_pop.feed import DRAIN_SECONDS, PopFeed
@@ -32,7 +33,8 @@ def install(app: web.Application) -> None:
 async def _pops(app: web.Application) -> AsyncIterator[None]:
     hub = PopHub()
     build = BuildPop(app[STUB_SERVICE], app[FLAG_STORE], app[DATABASE], taxonomy())
-    feed = PopFeed(hub, Desk(), build)
+    pop_audit = PopAudit(app[DATABASE])
+    feed = PopFeed(hub, Desk(), build, pop_audit)
     app[POP_HUB] = hub
     app[POP_FEED] = feed
     subscription = app[CALL_BUS].subscribe(
@@ -42,6 +44,7 @@ async def _pops(app: web.Application) -> AsyncIterator[None]:
     await hub.close()  # pages first (1001); then nothing is left to render
     await subscription.aclose(drain_timeout=DRAIN_SECONDS)
     await feed.close()
+    await pop_audit.close()  # after the lanes: every pop they built is audited
 
 
 async def _close_pages(app: web.Application) -> None:

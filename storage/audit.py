@@ -34,10 +34,12 @@ async def record(
     *,
     before: Any = None,
     after: Any = None,
+    at: datetime | None = None,
 ) -> None:
+    """Add one entry to the session's transaction; `at` is when it happened (default: now)."""
     session.add(
         AuditEntry(
-            at=datetime.now(UTC),
+            at=at or datetime.now(UTC),
             actor=actor,
             action=action,
             subject_type=subject_type,

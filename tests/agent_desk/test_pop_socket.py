@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from screen_pop.keys import POP_FEED
 from storage.audit import AuditEntry
 from tests.agent_desk.calls import AmiCall
 from tests.agent_desk.conftest import Desk, receive_until
@@ -45,6 +46,7 @@ async def test_every_pop_is_an_audited_view_of_the_stub(desk: Desk) -> None:
     call = AmiCall()
     await desk.feed(call.arrives(), call.rings("A001"))
     pop = await receive_until(ws, _pop("ringing"))
+    await desk.app[POP_FEED].audit.flushed()  # written right after the pop was handed over
     async with desk.db.session() as session:
         views = (await session.execute(select(AuditEntry).where(
             AuditEntry.action == "view", AuditEntry.subject_id == pop["stub_id"]
