@@ -13,9 +13,24 @@ from pathlib import PurePosixPath
 
 
 @dataclass(frozen=True)
+class AsteriskFolders:
+    """Asterisk's own folders when they are not subfolders of one instance root: a system
+    install (Debian: /etc/asterisk, /var/lib/asterisk, /usr/share/asterisk, ...)."""
+
+    etc: PurePosixPath
+    lib: PurePosixPath
+    data: PurePosixPath
+    spool: PurePosixPath
+    log: PurePosixPath
+    run: PurePosixPath
+    cache: PurePosixPath
+
+
+@dataclass(frozen=True)
 class RenderParams:
     instance_name: str
-    # Instance root as Asterisk sees it; etc/, log/, spool/ ... live below it.
+    # Instance root as Asterisk sees it; etc/, log/, spool/ ... live below it (unless
+    # ``folders`` names them one by one).
     ast_dir: PurePosixPath
     module_dir: PurePosixPath
     system_data_dir: PurePosixPath
@@ -41,34 +56,39 @@ class RenderParams:
     entity_id: str = "02:13:00:00:00:01"
     # Prompt names available per language (without extension), e.g. {"th": {"welcome"}}.
     prompts: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # Asterisk's folders one by one (a system install); None = subfolders of ``ast_dir``.
+    folders: AsteriskFolders | None = None
+    # Address the SIP transport binds (trunk and agent phones reach it); None = ``bind_host``.
+    # The manager interface always binds ``bind_host``.
+    sip_bind_host: str | None = None
 
     @property
     def etc_dir(self) -> PurePosixPath:
-        return self.ast_dir / "etc"
+        return self.folders.etc if self.folders else self.ast_dir / "etc"
 
     @property
     def log_dir(self) -> PurePosixPath:
-        return self.ast_dir / "log"
+        return self.folders.log if self.folders else self.ast_dir / "log"
 
     @property
     def run_dir(self) -> PurePosixPath:
-        return self.ast_dir / "run"
+        return self.folders.run if self.folders else self.ast_dir / "run"
 
     @property
     def lib_dir(self) -> PurePosixPath:
-        return self.ast_dir / "lib"
+        return self.folders.lib if self.folders else self.ast_dir / "lib"
 
     @property
     def spool_dir(self) -> PurePosixPath:
-        return self.ast_dir / "spool"
+        return self.folders.spool if self.folders else self.ast_dir / "spool"
 
     @property
     def data_dir(self) -> PurePosixPath:
-        return self.ast_dir / "data"
+        return self.folders.data if self.folders else self.ast_dir / "data"
 
     @property
     def cache_dir(self) -> PurePosixPath:
-        return self.ast_dir / "cache"
+        return self.folders.cache if self.folders else self.ast_dir / "cache"
 
     @property
     def recordings_dir(self) -> PurePosixPath:

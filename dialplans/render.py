@@ -90,6 +90,7 @@ def common_values(params: RenderParams) -> dict[str, object]:
         "entity_id": params.entity_id,
         "load_lines": load_lines(),
         "bind_host": params.bind_host,
+        "sip_bind_host": params.sip_bind_host or params.bind_host,
         "sip_port": params.sip_port,
         "ami_port": params.ami_port,
         "ami_username": params.ami_username,

@@ -1,0 +1,5 @@
+import sys
+
+from dialplans.cli import main
+
+sys.exit(main())
