@@ -29,7 +29,7 @@ from recordings.keys import ASTERISK_PATHS, MEDIA, MEDIA_ROOM, PROMPTS_ROOT, Med
 from recordings.pipeline import MediaLoop
 from recordings.prompt_upload import ListPrompts, ReplacePromptUpload
 from recordings.retention import PurgeExpired, PurgeLoop, RetentionPolicy, parse_clock_time
-from recordings.transcribe import Transcriber, TranscriptionWorker
+from recordings.transcribe import TranscriberProcess, TranscriptionWorker
 from recordings.transcription_service import (
     RetryTranscript,
     StoreTranscript,
@@ -84,9 +84,12 @@ def build_media_room(
     policy = RetentionPolicy.from_settings(s)
     store = StoreTranscript(db, stubs, paths, clock)
     messages: TranscribeMessages
+    # Vosk and its models live in a child process only while there are messages to transcribe.
+    transcriber = TranscriberProcess(settings.transcription_models)
     worker = TranscriptionWorker(
-        Transcriber(settings.transcription_models),
+        transcriber,
         on_result=lambda job, transcript: messages.on_result(job, transcript),
+        release=transcriber.release,
     )
     messages = TranscribeMessages(db, store, worker, paths, s.archive_dir)
     discover = DiscoverMedia(db, policy, clock)

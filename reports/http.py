@@ -26,7 +26,6 @@ from reports.monthly import BuildMonthlyReport
 from reports.period import DateRange, Month, PeriodError
 from reports.provincial import BuildProvincialReport, UnknownProvince
 from reports.render.csv_export import kpis_to_csv, to_csv
-from reports.render.pdf_export import to_pdf
 from reports.wallboard.feed import WallboardFeed
 from reports.wallboard.hub import WallboardHub
 from web.accounts import Role
@@ -157,9 +156,17 @@ async def _respond(request: web.Request, document: ReportDocument, name: str) ->
         lang = _lang(request)
         generated = datetime.now(UTC).astimezone(request.app[REPORTS].tz)
         # Laying out pages takes a few hundred milliseconds: not on the event loop.
-        pdf = await asyncio.to_thread(to_pdf, document, lang, generated)
+        pdf = await asyncio.to_thread(_pdf, document, lang, generated)
         return _download(pdf, "application/pdf", f"{name}-{lang}.pdf")
     return web.json_response(document.as_json())
+
+
+def _pdf(document: ReportDocument, lang: Lang, generated: datetime) -> bytes:
+    # fpdf and its font tools (fontTools, HarfBuzz, Pillow: about 25 MB) are loaded with the
+    # first PDF asked for, not at start-up: most controllers never lay out a PDF.
+    from reports.render.pdf_export import to_pdf
+
+    return to_pdf(document, lang, generated)
 
 
 def _download(body: bytes, content_type: str, filename: str) -> web.Response:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -13,6 +15,7 @@ import pytest
 from recordings.convert import convert_file
 from recordings.transcribe import (
     Transcriber,
+    TranscriberProcess,
     Transcript,
     TranscriptionJob,
     TranscriptionWorker,
@@ -143,3 +146,59 @@ async def test_worker_survives_a_failing_callback(
         worker.submit(TranscriptionJob("second", korean_speech, "th"))
         await asyncio.wait_for(worker.join(), timeout=30)
     assert seen == ["first", "second"]
+
+
+def test_transcriber_process_recognises_and_releases(ko_model: Path, korean_speech: Path) -> None:
+    """The controller's transcriber: the model lives in a child process, ended by release()."""
+    transcriber = TranscriberProcess({"ko": ko_model, "th": None})
+    try:
+        assert transcriber.transcribe(korean_speech, "th") == Transcript("no_model", "th")
+        assert not transcriber.running  # no model needed, no process started
+        result = transcriber.transcribe(korean_speech, "ko")
+        assert result.status == "ok"
+        assert len({w.word for w in result.words} & WEEKDAYS) >= 2, result.text
+        child = transcriber._child
+        assert child is not None and child.process.is_alive()
+        transcriber.release()
+        assert not transcriber.running and not child.process.is_alive()
+        assert transcriber.transcribe(korean_speech, "ko").status == "ok"  # a new child
+    finally:
+        transcriber.release()
+
+
+def test_transcriber_process_survives_its_child_dying(
+    ko_model: Path, korean_speech: Path, tmp_path: Path
+) -> None:
+    transcriber = TranscriberProcess({"ko": ko_model})
+    broken = tmp_path / "broken.wav"
+    broken.write_text("x")
+    try:
+        assert transcriber.transcribe(broken, "ko").status == "error"  # starts the child
+        child = transcriber._child
+        assert child is not None and child.pid is not None
+        os.kill(child.pid, signal.SIGKILL)  # as the kernel's OOM killer would
+        child.process.join(5)
+        died = transcriber.transcribe(korean_speech, "ko")
+        assert died.status == "error" and "ended" in (died.error or "")
+        assert transcriber.transcribe(korean_speech, "ko").status == "ok"
+    finally:
+        transcriber.release()
+
+
+async def test_worker_releases_the_models_when_idle(ko_model: Path, korean_speech: Path) -> None:
+    transcriber = TranscriberProcess({"ko": ko_model})
+    results: list[str] = []
+    worker = TranscriptionWorker(transcriber, lambda job, t: results.append(t.status),
+                                 release=transcriber.release, keep_models_s=0.2)
+    async with worker:
+        worker.submit(TranscriptionJob("one", korean_speech, "ko"))
+        await asyncio.wait_for(worker.join(), timeout=60)
+        assert transcriber.running  # kept a moment for the next message
+        async with asyncio.timeout(10):
+            while transcriber.running:
+                await asyncio.sleep(0.05)
+        worker.submit(TranscriptionJob("two", korean_speech, "ko"))
+        await asyncio.wait_for(worker.join(), timeout=60)
+        assert transcriber.running
+    assert not transcriber.running  # stop() ends it
+    assert results == ["ok", "ok"]
