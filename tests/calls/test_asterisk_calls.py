@@ -125,7 +125,8 @@ class Line:
                     for s in await stub_rows(self.calls.db)
                     if s.body["ended_at"] is not None
                 }
-                if mine and all(r.linkedid in ended for r in mine):
+                # The stub is written at once, the record a moment later (call_log.writer).
+                if mine and all(r.linkedid in ended and r.ended_at for r in mine):
                     assert len(mine) == 1, f"{len(mine)} records for one call"
                     return mine[0]
                 await asyncio.sleep(0.1)
