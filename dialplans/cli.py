@@ -195,8 +195,10 @@ def find_module_dir(
 ) -> PurePosixPath:
     """Asterisk's modules folder: DIR's existing asterisk.conf (the distribution's, or ours from
     last time), a running Asterisk, or where the package installs them."""
+    from sandbox.provision import conf_directories  # sandbox renders with dialplans: no cycle
+
     candidates = []
-    configured = _directories(existing_conf).get("astmoddir")
+    configured = conf_directories(existing_conf).get("astmoddir")
     if configured:
         candidates.append(configured)
     candidates += _running_module_dir()
@@ -286,24 +288,6 @@ def _find_moh(data_dir: PurePosixPath) -> PurePosixPath:
         if folder.is_dir() and any(folder.iterdir()):
             return candidate
     return candidates[0]
-
-
-def _directories(conf: Path) -> dict[str, str]:
-    """[directories] of an asterisk.conf (``key => value``)."""
-    found: dict[str, str] = {}
-    in_section = False
-    try:
-        lines = conf.read_text(errors="replace").splitlines()
-    except OSError:
-        return found
-    for raw in lines:
-        line = raw.split(";", 1)[0].strip()
-        if line.startswith("["):
-            in_section = line.startswith("[directories]")
-        elif in_section and "=>" in line:
-            key, value = (part.strip() for part in line.split("=>", 1))
-            found[key] = value
-    return found
 
 
 def _running_module_dir() -> list[str]:

@@ -328,7 +328,7 @@ def _sandbox_runtime(root: Path, stamp: dict[str, str]) -> AsteriskRuntime:
 
 
 def _system_runtime(binary: Path) -> AsteriskRuntime:
-    dirs = _system_directories(Path("/etc/asterisk/asterisk.conf"))
+    dirs = conf_directories(Path("/etc/asterisk/asterisk.conf"))
     module_dir = dirs.get("astmoddir") or _first_existing(
         ["/usr/lib/x86_64-linux-gnu/asterisk/modules", "/usr/lib/asterisk/modules",
          "/usr/lib64/asterisk/modules"]
@@ -350,8 +350,9 @@ def _system_runtime(binary: Path) -> AsteriskRuntime:
     )
 
 
-def _system_directories(conf: Path) -> dict[str, str]:
-    """[directories] of the system asterisk.conf (module and sound folders differ by distro)."""
+def conf_directories(conf: Path) -> dict[str, str]:
+    """[directories] of an asterisk.conf (``key => value``): a system Asterisk's module and
+    sound folders differ by distribution."""
     found: dict[str, str] = {}
     in_section = False
     try:
