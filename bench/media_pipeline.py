@@ -34,11 +34,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from call_log.models import CallRow
 from recordings.archive import ArchiveMedia, DiscoverMedia
 from recordings.asterisk_paths import AsteriskPaths
-from recordings.retention import PurgeExpired, RetentionPolicy
+from retention.files import MediaFiles
+from retention.policy import RetentionPolicy
+from retention.purge import PurgeExpired
 from storage import Database, upgrade_to_head
 
 MONITOR = "/srv/line1300/default/spool/monitor"
 MESSAGES = "/srv/line1300/default/spool/callbacks"
+# The periods of config/settings.toml [retention].
+POLICY = RetentionPolicy(
+    call_recordings=timedelta(days=90), callback_messages=timedelta(days=365),
+    call_records=timedelta(days=1825), case_stubs=timedelta(days=1825),
+    delivered_outbox=timedelta(days=30), closed_callbacks=timedelta(days=90),
+    ended_caller_flags=timedelta(days=365), expired_sessions=timedelta(days=7),
+    agent_activity=timedelta(days=730), audit_log=timedelta(days=3650),
+)
 
 
 class NoStubs:
@@ -90,7 +100,7 @@ async def discovery(db: Database, calls: int, root: Path) -> None:
     async with db.session() as s:
         for start in range(0, len(rows), 5000):
             await s.execute(insert(CallRow), rows[start : start + 5000])
-    policy = RetentionPolicy(timedelta(days=90), timedelta(days=365), timedelta(days=1825))
+    policy = POLICY
     discover = DiscoverMedia(db, policy, lambda: now)
     registered = await timed(f"discovery, first scan of {calls} calls (registers all)",
                              discover.execute())
@@ -113,7 +123,7 @@ async def archiving(db: Database, files: int, minutes: float, folder: Path) -> N
         target.write_bytes(source.read_bytes())
     async with db.session() as s:
         await s.execute(insert(CallRow), rows)
-    policy = RetentionPolicy(timedelta(days=90), timedelta(days=365), timedelta(days=1825))
+    policy = POLICY
     later = now + timedelta(hours=1)
     await DiscoverMedia(db, policy, lambda: later).execute()
     archive = ArchiveMedia(db, AsteriskPaths(root, None), folder / "archive", NoStubs(),
@@ -139,8 +149,8 @@ async def retention(db: Database, calls: int, folder: Path) -> None:
     async with db.session() as s:
         for start in range(0, len(rows), 5000):
             await s.execute(insert(CallRow), rows[start : start + 5000])
-    policy = RetentionPolicy(timedelta(days=90), timedelta(days=365), timedelta(days=1825))
-    purge = PurgeExpired(db, policy, AsteriskPaths(folder, None), folder / "archive",
+    policy = POLICY
+    purge = PurgeExpired(db, policy, MediaFiles(AsteriskPaths(folder, None), folder / "archive"),
                          lambda: now)
     report = await timed("retention dry run", purge.execute(dry_run=True))
     print(f"  would remove {report.counts()}")

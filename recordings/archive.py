@@ -25,8 +25,8 @@ from controller.logs import bind_call
 from recordings.asterisk_paths import AsteriskPaths
 from recordings.convert import AudioError, AudioToolMissingError, probe, to_archive
 from recordings.models import ArchiveState, MediaKind, MediaRow, TranscriptState
-from recordings.retention import RetentionPolicy
 from recordings.store import Media, MediaStore, NewMedia, aware
+from retention.policy import RetentionPolicy
 from storage import Database
 
 log = structlog.get_logger(__name__)

@@ -2,7 +2,8 @@
 
 Background work (cleanup_ctx, cancelled and awaited on shutdown): the media loop (discover,
 archive, queue transcriptions; woken by ended calls on the call bus), the Vosk worker and the
-daily retention purge. `build_media_room` is the same assembly for tests, with any clock.
+daily retention purge (retention/: every kind of personal data, not only media).
+`build_media_room` is the same assembly for tests, with any clock.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from recordings.convert import DEFAULT_OPTIONS
 from recordings.keys import ASTERISK_PATHS, MEDIA, MEDIA_ROOM, PROMPTS_ROOT, MediaServices
 from recordings.pipeline import MediaLoop
 from recordings.prompt_upload import ListPrompts, ReplacePromptUpload
-from recordings.retention import PurgeExpired, PurgeLoop, RetentionPolicy, parse_clock_time
 from recordings.transcribe import TranscriberProcess, TranscriptionWorker
 from recordings.transcription_service import (
     RetryTranscript,
@@ -37,6 +37,10 @@ from recordings.transcription_service import (
     TranscriptionProgress,
 )
 from recordings.views import ListCallbackMessages, ListRecordings
+from retention.files import MediaFiles
+from retention.loop import PurgeLoop, parse_clock_time
+from retention.policy import RetentionPolicy
+from retention.purge import PurgeExpired
 from settings import Settings
 from storage import Database
 from web.keys import DATABASE, SETTINGS
@@ -81,7 +85,7 @@ def build_media_room(
     *, prompts_root: Path = DEFAULT_ROOT, catalog_path: Path = DEFAULT_CATALOG,
 ) -> MediaRoom:
     s = settings.recordings
-    policy = RetentionPolicy.from_settings(s)
+    policy = RetentionPolicy.from_settings(settings.retention)
     store = StoreTranscript(db, stubs, paths, clock)
     messages: TranscribeMessages
     # Vosk and its models live in a child process only while there are messages to transcribe.
@@ -95,7 +99,7 @@ def build_media_room(
     discover = DiscoverMedia(db, policy, clock)
     archive = ArchiveMedia(db, paths, s.archive_dir, stubs, clock, settings.timezone)
     loop = MediaLoop(discover, archive, messages)
-    purge = PurgeExpired(db, policy, paths, s.archive_dir, clock)
+    purge = PurgeExpired(db, policy, MediaFiles(paths, s.archive_dir), clock)
 
     def catalog() -> PromptCatalog:
         return PromptCatalog.load(catalog_path)  # read per use: an edited catalog counts at once
@@ -109,7 +113,9 @@ def build_media_room(
         replace_prompt=ReplacePromptUpload(db, catalog, prompts_root, paths.sounds_dir),
         purge=purge, policy=policy, upload_limit_bytes=DEFAULT_OPTIONS.max_bytes,
     )
-    purge_loop = PurgeLoop(purge, parse_clock_time(s.purge_time), settings.timezone, clock)
+    purge_loop = PurgeLoop(
+        purge, parse_clock_time(settings.retention.purge_time), settings.timezone, clock
+    )
     return MediaRoom(services, discover, archive, loop, worker, purge_loop)
 
 

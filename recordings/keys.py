@@ -12,9 +12,10 @@ from aiohttp import web
 from recordings.access import OpenRecording
 from recordings.asterisk_paths import AsteriskPaths
 from recordings.prompt_upload import ListPrompts, ReplacePromptUpload
-from recordings.retention import PurgeExpired, RetentionPolicy
 from recordings.transcription_service import RetryTranscript, TranscriptionProgress
 from recordings.views import ListCallbackMessages, ListRecordings
+from retention.policy import RetentionPolicy
+from retention.purge import PurgeExpired
 
 if TYPE_CHECKING:
     from recordings.install import MediaRoom

@@ -11,7 +11,7 @@ import secrets
 import tomllib
 import zoneinfo
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -81,12 +81,31 @@ class RoutingSettings:
 
 @dataclass(frozen=True)
 class RecordingSettings:
-    retention_recordings_days: int
-    retention_callback_messages_days: int
-    retention_call_records_days: int
-    # Folder of converted recordings and messages; purge time as "HH:MM" local time.
+    # Folder of converted recordings and messages.
     archive_dir: Path
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    """Days each kind of personal data is kept (config/settings.toml [retention] says why)."""
+
+    call_recordings_days: int
+    callback_messages_days: int
+    call_records_days: int
+    case_stubs_days: int
+    delivered_outbox_days: int
+    closed_callbacks_days: int
+    ended_caller_flags_days: int
+    expired_sessions_days: int
+    agent_activity_days: int
+    audit_log_days: int
+    # The daily purge, "HH:MM" local time.
     purge_time: str = "03:30"
+
+    def data_days(self) -> dict[str, int]:
+        """Every period but the audit log's, by setting name."""
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if f.name.endswith("_days") and f.name != "audit_log_days"}
 
 
 @dataclass(frozen=True)
@@ -101,6 +120,7 @@ class Settings:
     case_store: CaseStoreSettings
     routing: RoutingSettings
     recordings: RecordingSettings
+    retention: RetentionSettings
     transcription_models: Mapping[str, Path] = field(default_factory=dict)
     service_level_seconds: int = 20
 
@@ -192,18 +212,11 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
             roster_horizon_days=r.get("routing", "roster_horizon_days", int),
         ),
         recordings=RecordingSettings(
-            retention_recordings_days=r.get("recordings", "retention_recordings_days", int),
-            retention_callback_messages_days=r.get(
-                "recordings", "retention_callback_messages_days", int
-            ),
-            retention_call_records_days=r.get("recordings", "retention_call_records_days", int),
             archive_dir=_resolve(
                 Path(r.get("recordings", "archive_dir", str) or state_dir / "recordings")
             ),
-            purge_time=_clock_time(
-                r.get("recordings", "purge_time", str), "recordings", "purge_time", source
-            ),
         ),
+        retention=_retention(r, source),
         transcription_models=_models(raw, env),
         service_level_seconds=r.get("reports", "service_level_seconds", int),
     )
@@ -231,6 +244,33 @@ def _asterisk(r: _Reader, source: Path) -> AsteriskSettings:
         agent_endpoints=r.get("asterisk", "agent_endpoints", int),
         records_dir=r.get("asterisk", "records_dir", str),
     )
+
+
+def _retention(r: _Reader, source: Path) -> RetentionSettings:
+    days = {
+        f.name: r.get("retention", f.name, int)
+        for f in fields(RetentionSettings)
+        if f.name.endswith("_days")
+    }
+    for name, value in days.items():
+        if value < 1:
+            raise SettingsError(
+                f"setting [retention] {name} in {source}: must be >= 1, got {value}"
+            )
+    retention = RetentionSettings(
+        **days,
+        purge_time=_clock_time(
+            r.get("retention", "purge_time", str), "retention", "purge_time", source
+        ),
+    )
+    longest, kept = max(retention.data_days().items(), key=lambda item: item[1])
+    if retention.audit_log_days < kept:
+        # The audit log is the evidence of who saw or changed the data: it must outlive it.
+        raise SettingsError(
+            f"setting [retention] audit_log_days in {source}: {retention.audit_log_days} is "
+            f"shorter than {longest} ({kept}); the audit log must be kept at least as long"
+        )
+    return retention
 
 
 def _read_toml(source: Path) -> dict[str, Any]:

@@ -185,8 +185,11 @@ async def test_upload_refusals_say_what_is_wrong(site: Site) -> None:
 async def test_retention_preview(site: Site) -> None:
     supervisor = await site.as_user("supervisor", "sup-pass")
     body = await (await supervisor.get("/api/retention")).json()
-    assert body["policy_days"] == {"call_recording": 90, "callback_message": 365,
-                                   "call_record": 1825}
+    assert body["policy_days"] == {
+        "call_recording": 90, "callback_message": 365, "call_record": 1825, "case_stub": 1825,
+        "stub_outbox": 30, "callback_request": 90, "caller_flag": 365, "web_session": 7,
+        "agent_activity": 730, "audit_entry": 3650,
+    }
     assert body["dry_run"]["dry_run"] is True
-    assert body["dry_run"]["counts"] == {"call_recording": 0, "callback_message": 0,
-                                         "call_record": 0}
+    assert set(body["dry_run"]["counts"]) == {*body["policy_days"], "report_fact"}
+    assert body["dry_run"]["counts"]["call_record"] == 0
