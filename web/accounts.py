@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import secrets
 from dataclasses import dataclass
@@ -65,7 +66,7 @@ async def create_user(
         username=username,
         display_name=display_name,
         role=role.value,
-        password_hash=_hasher.hash(password),
+        password_hash=await _hash(password),
         agent_id=agent_id,
         active=True,
         created_at=datetime.now(UTC),
@@ -80,13 +81,19 @@ async def authenticate(session: AsyncSession, username: str, password: str) -> U
         await session.execute(select(UserRow).where(UserRow.username == username))
     ).scalar_one_or_none()
     if row is None or not row.active:
-        _hasher.hash(password)  # same work either way, so timing does not reveal user names
+        await _hash(password)  # same work either way, so timing does not reveal user names
         return None
     try:
-        _hasher.verify(row.password_hash, password)
+        await asyncio.to_thread(_hasher.verify, row.password_hash, password)
     except VerificationError:
         return None
     return User.from_row(row)
+
+
+async def _hash(password: str) -> str:
+    # An argon2 hash is ~100 ms of CPU (64 MiB, by design): on the event loop it would hold up
+    # every AMI event and screen-pop for that long at each sign-in.
+    return await asyncio.to_thread(_hasher.hash, password)
 
 
 async def find_user(session: AsyncSession, user_id: int) -> User | None:
