@@ -252,8 +252,10 @@ class Site:
         return self.signed[username]
 
     async def call(self, events: list[Any]) -> None:
+        tracker = self.app[CALL_TRACKER]
         for event in events:
-            await self.app[CALL_TRACKER].on_event(event)
+            await tracker.on_event(event)
+        await tracker.flush()  # the records too (written behind the events, call_log.writer)
 
     async def process(self) -> None:
         room = self.app[MEDIA_ROOM]
