@@ -61,7 +61,7 @@ async def _tracking(app: web.Application) -> AsyncIterator[None]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-    await tracker.writer.close()
+    await tracker.close()
     await bus.close()
 
 

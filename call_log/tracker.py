@@ -16,6 +16,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Final, Protocol
 
 import structlog
@@ -25,6 +26,7 @@ from call_log import bus as b
 from call_log.facts import EVENT_NAMES, ChannelCreated, Fact, MemberSeen, parse_fact
 from call_log.record import CallRecord, CallSnapshot, Crossed, Milestone
 from call_log.store import CallStore
+from call_log.stub_lanes import StubLanes
 from call_log.writer import RecordWriter
 from controller.logs import bind_call
 
@@ -93,6 +95,7 @@ class CallTracker:
     ) -> None:
         self._store = store
         self.writer = writer or RecordWriter(store, on_failure=self._write_failed)
+        self.stub_lanes = StubLanes(on_failure=self._write_failed)
         self._stubs = stubs
         self._bus = bus
         self._agents = agents
@@ -111,8 +114,17 @@ class CallTracker:
             self.on_failure()
 
     async def flush(self) -> None:
-        """Every record change so far is in the database when this returns."""
+        """Every record and stub change so far is in the database when this returns."""
+        await self.stub_lanes.drain()
         await self.writer.flush()
+
+    async def stub_settled(self, linkedid: str) -> None:
+        """The call's stub is stored as of the last event taken (the screen-pop reads it)."""
+        await self.stub_lanes.settled(linkedid)
+
+    async def close(self) -> None:
+        await self.stub_lanes.close()
+        await self.writer.close()
 
     def attach(self, link: AmiLink) -> None:
         link.subscribe(self.on_event, *EVENT_NAMES)
@@ -214,8 +226,8 @@ class CallTracker:
     ) -> None:
         for step in crossed:
             if step.milestone is Milestone.RINGING and not live.stubbed:
-                # Joined mid-call: the pop must find a stub when it arrives.
-                await self._stubs.upsert_from_call(snapshot)
+                # Joined mid-call: the pop must find a stub (it waits for the call's lane).
+                self._stub(snapshot)
                 live.stubbed = True
             event = _bus_event(step, snapshot)
             if event is not None:
@@ -233,12 +245,20 @@ class CallTracker:
             milestones.discard(Milestone.CALLBACK_RESULT)  # a failed callback: stub at its end
             if not milestones & STUB_MILESTONES:
                 return
-        await self._stubs.upsert_from_call(snapshot)
+        self._stub(snapshot)
         live.stubbed = True
         if Milestone.ENDED in milestones and snapshot.related_linkedid:
-            await self.writer.flush()  # this call is one of those counted
-            attempts = await self._store.count_callback_calls(snapshot.related_linkedid)
-            await self._stubs.note_callback_attempt(snapshot, attempts)
+            self.stub_lanes.put(snapshot.linkedid, partial(self._note_attempt, snapshot))
+
+    def _stub(self, call: CallSnapshot) -> None:
+        self.stub_lanes.put(call.linkedid, partial(self._stubs.upsert_from_call, call))
+
+    async def _note_attempt(self, callback_call: CallSnapshot) -> None:
+        """A callback call ended: its contact's stub counts the attempts so far."""
+        assert callback_call.related_linkedid is not None
+        await self.writer.flush()  # this call is one of those counted
+        attempts = await self._store.count_callback_calls(callback_call.related_linkedid)
+        await self._stubs.note_callback_attempt(callback_call, attempts)
 
     def _forget_old(self, live: _Live, crossed: list[Crossed]) -> None:
         now = self._clock()

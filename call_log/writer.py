@@ -84,6 +84,7 @@ class RecordWriter:
         self._on_failure = on_failure
         self._pending: dict[str, PendingRecord] = {}
         self._writing = asyncio.Lock()  # one batch at a time: a later one never overtakes
+        self._in_flight: frozenset[str] = frozenset()
         self._task: asyncio.Task[None] | None = None
         self.stats = WriterStats()
 
@@ -113,7 +114,7 @@ class RecordWriter:
 
     async def flush_call(self, linkedid: str) -> None:
         """Before the call is read back from the database (it may have a write pending)."""
-        if linkedid in self._pending or self._writing.locked():
+        if linkedid in self._pending or linkedid in self._in_flight:
             await self.flush()
 
     async def close(self) -> None:
@@ -143,11 +144,14 @@ class RecordWriter:
             batch, self._pending = self._pending, {}
             if not batch:
                 return
+            self._in_flight = frozenset(batch)
             try:
                 await self._store.save_many(list(batch.values()))
             except Exception:
                 self._keep(batch)
                 raise
+            finally:
+                self._in_flight = frozenset()
         self.stats.batches += 1
         self.stats.records += len(batch)
         self.stats.largest_batch = max(self.stats.largest_batch, len(batch))

@@ -84,6 +84,7 @@ class Desk:
         for item in events:
             for event in item if isinstance(item, list) else [item]:
                 await self.tracker.on_event(event)
+        await self.tracker.flush()  # its stub and record writes too (behind the events)
 
 
 @pytest.fixture

@@ -66,7 +66,9 @@ async def test_many_calls_changed_together_are_one_transaction(database: Databas
     for n in range(50):
         for i, name in enumerate(["entered", "menu", "queued"]):
             writer.put(snap(f"9.{n}", disposition=name), steps(name), i)
-    await asyncio.sleep(0.2)
+    async with asyncio.timeout(10):
+        while not store.batches:  # the background writer, after its gathering moment
+            await asyncio.sleep(0.01)
 
     assert store.batches == [50]
     rows = await call_rows(database)
