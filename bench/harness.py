@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -94,6 +95,28 @@ async def members_of(instance: AsteriskInstance, queue: str) -> list[str]:
                        if e.get("Event") == "QueueMember"})
     finally:
         await client.close()
+
+
+async def wait_idle(instance: AsteriskInstance, timeout: float = 300.0,
+                    backlog: int = 500) -> float:
+    """Seconds until Asterisk has no call up and no internal queue (taskprocessor) holds more
+    than `backlog` messages. A step past Asterisk's limit leaves calls and a backlog of
+    stasis messages (CEL, manager) behind it that take a while to drain; the next step must not
+    start on top of them, or it measures the previous one's overload."""
+    started = time.monotonic()
+    async with asyncio.timeout(timeout):
+        while True:
+            calls = await asyncio.to_thread(instance.rx, "core show channels count")
+            queued = await asyncio.to_thread(instance.rx, "core show taskprocessors")
+            if re.search(r"^0 active calls", calls, re.M) and _max_queued(queued) <= backlog:
+                return time.monotonic() - started
+            await asyncio.sleep(1.0)
+
+
+def _max_queued(taskprocessors: str) -> int:
+    """The largest "In Queue" column of `core show taskprocessors`."""
+    depths = [int(m.group(1)) for m in re.finditer(r"^\S+\s+\d+\s+(\d+)\s", taskprocessors, re.M)]
+    return max(depths, default=0)
 
 
 # --- the controller as a process ------------------------------------------------------------

@@ -104,10 +104,13 @@ async def ramp(instance: AsteriskInstance, rates: list[float], seconds: float, t
                 f"; controller behind: {len(books.lost)} calls not recorded, "
                 f"{len(books.not_ended)} not ended {KEEP_UP:.0f} s after the step")
         print(result.line() + behind, flush=True)
+        # The last calls end (and, past the limit, Asterisk's backlog drains) before the next
+        # step or the next ramp.
+        drained = await h.wait_idle(instance)
         if not result.ok or behind:
+            print(f"  (Asterisk idle again {drained:.0f} s after the step)", flush=True)
             break
         best = rate
-        await asyncio.sleep(3.0)  # the last calls end before the next step
     return best
 
 
