@@ -108,7 +108,7 @@ async def wait_idle(instance: AsteriskInstance, timeout: float = 300.0,
         while True:
             calls = await asyncio.to_thread(instance.rx, "core show channels count")
             queued = await asyncio.to_thread(instance.rx, "core show taskprocessors")
-            if re.search(r"^0 active calls", calls, re.M) and _max_queued(queued) <= backlog:
+            if re.search(r"^0 active channels", calls, re.M) and _max_queued(queued) <= backlog:
                 return time.monotonic() - started
             await asyncio.sleep(1.0)
 
