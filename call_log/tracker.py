@@ -37,6 +37,7 @@ Clock = Callable[[], datetime]
 # survey step) before they must be looked up in the database.
 LINGER: Final = timedelta(minutes=2)
 COMPLETE_MEMORY: Final = 10_000
+FRESH_START: Final = timedelta(seconds=60)
 STUB_MILESTONES: Final = frozenset(
     {
         Milestone.QUEUED,
@@ -174,8 +175,7 @@ class CallTracker:
         if fact.linkedid in self._complete:
             return None
         starts = isinstance(fact, ChannelCreated) and fact.starts_call
-        await self.writer.flush_call(fact.linkedid)
-        known = await self._store.get(fact.linkedid)
+        known = None if starts and self._just_now(fact.at) else await self._stored(fact.linkedid)
         if known is not None and known.ended and starts:
             # The whole call again (a second controller's replay, a re-sent stream): it is
             # recorded already, and going through it again would only rewind the record.
@@ -201,9 +201,19 @@ class CallTracker:
         log.info("call_tracker.joined_mid_call")
         return CallRecord(fact.linkedid, received_at=fact.at, partial=True)
 
-    async def _resume(self, linkedid: str, at: datetime) -> CallRecord:
+    def _just_now(self, at: datetime) -> bool:
+        """A channel Asterisk created a moment ago starts a call nobody has recorded yet: no
+        database read on the event path (one per call, each waiting for a pooled connection
+        behind the stub and pop work, held the whole tracker up under load). An older start is
+        a replayed stream, looked up so that a recorded call is not gone through again."""
+        return abs(self._clock() - at) <= FRESH_START
+
+    async def _stored(self, linkedid: str) -> CallSnapshot | None:
         await self.writer.flush_call(linkedid)
-        known = await self._store.get(linkedid)
+        return await self._store.get(linkedid)
+
+    async def _resume(self, linkedid: str, at: datetime) -> CallRecord:
+        known = await self._stored(linkedid)
         if known is None:
             return CallRecord(linkedid, received_at=at, partial=True)
         return CallRecord.resume(known, await self._store.steps(linkedid))

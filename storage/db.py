@@ -47,7 +47,10 @@ def _engine_options(url: str) -> dict[str, Any]:
     if url.startswith("sqlite"):
         # A busy timeout instead of "database is locked" when the web and the tracker write at once.
         return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+    # Each call's stub lane, each agent's pop and the record writer hold a connection for a
+    # short transaction; at 40 calls/s twenty were often all taken (PostgreSQL's default
+    # max_connections is 100: room for two controllers and the tools).
+    return {"pool_pre_ping": True, "pool_size": 20, "max_overflow": 20}
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

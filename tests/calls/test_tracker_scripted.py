@@ -3,6 +3,7 @@ was restarted in the middle of calls."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -174,3 +175,25 @@ async def test_ringing_a_call_joined_mid_way_pops_an_existing_stub(calls: Calls)
     assert stub["call_id"] == "1795620000.40"
     [call] = await call_rows(calls.db)
     assert call.source == "partial"
+
+
+async def test_a_call_starting_now_is_taken_without_reading_the_database(
+    calls: Calls, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The live path: Asterisk's channel of a moment ago starts a new call; only an old start
+    (a replayed stream) is looked up."""
+    looked_up: list[str] = []
+    real_get = calls.store.get
+
+    async def get(linkedid: str) -> object:
+        looked_up.append(linkedid)
+        return await real_get(linkedid)
+
+    monkeypatch.setattr(calls.store, "get", get)
+    now = time.time()
+    live, replayed = CallScript(f"{now:.1f}", now), CallScript("1795620000.50", 1795620000.0)
+    await calls.replay([live.new_channel(), live.after(3).hangup()])
+    await calls.replay([replayed.new_channel(), replayed.after(3).hangup()])
+
+    assert looked_up == ["1795620000.50"]
+    assert len(await call_rows(calls.db)) == 2
