@@ -113,7 +113,8 @@ class Line:
                 mine = [r for r in await call_rows(self.calls.db) if r.caller_number == e164]
                 ended = {s.call_id for s in await stub_rows(self.calls.db)
                          if s.body["ended_at"] is not None}
-                if len(mine) == 1 and mine[0].linkedid in ended:
+                # The stub is written at once, the record a moment later (call_log.writer).
+                if len(mine) == 1 and mine[0].linkedid in ended and mine[0].ended_at:
                     return mine[0]
                 await asyncio.sleep(0.1)
 
