@@ -423,6 +423,16 @@ async def settle(
     return books
 
 
+def controller_database(kind: str, folder: Path, name: str) -> tuple[str, ThrowawayPostgres | None]:
+    """The controller's database for a benchmark: a throw-away PostgreSQL (remove it after) or a
+    SQLite file in `folder`."""
+    if kind != "postgres":
+        return sqlite_url(folder / "controller.sqlite3"), None
+    postgres = ThrowawayPostgres(Path(f"/tmp/line1300-{name}-pg-{os.getpid()}"))
+    postgres.start()
+    return postgres.database(name), postgres
+
+
 def sqlite_url(path: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
 

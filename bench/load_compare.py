@@ -192,13 +192,7 @@ async def run(args: argparse.Namespace) -> int:
     settings = h.base_settings(state / "asterisk")
     instance = h.new_instance(h.asterisk_runtime(settings), settings, "load")
     instance.start()
-    postgres = None
-    if args.database == "postgres":
-        postgres = h.ThrowawayPostgres(Path(f"/tmp/line1300-load-pg-{os.getpid()}"))
-        postgres.start()
-        database = postgres.database("load")
-    else:
-        database = h.sqlite_url(state / "controller.sqlite3")
+    database, postgres = h.controller_database(args.database, state, "load")
     controller = h.ControllerProcess(instance, state / "controller", database,
                                      extra_env={"LINE1300_ROUTING_WRAPUP_SECONDS": "0"})
     phones = None

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import tempfile
 import time
@@ -42,13 +41,7 @@ async def run(args: argparse.Namespace) -> int:
     instance = h.new_instance(h.asterisk_runtime(settings), settings, "soak")
     instance.start()
     store = await CaseStore().start()
-    postgres = None
-    if args.database == "postgres":
-        postgres = h.ThrowawayPostgres(Path(f"/tmp/line1300-soak-pg-{os.getpid()}"))
-        postgres.start()
-        database = postgres.database("soak")
-    else:
-        database = h.sqlite_url(root / "controller.sqlite3")
+    database, postgres = h.controller_database(args.database, root, "soak")
     controller = h.ControllerProcess(instance, root / "controller", database, store.url)
     phones = await h.agent_phones(instance, ring=0.3, talk=3.0)
     watch, stop = PopWatch(), asyncio.Event()

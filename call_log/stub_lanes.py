@@ -1,10 +1,12 @@
-"""Each call's stub changes on a lane of the call's own: the tracker hands them over and goes on.
+"""Each call's stub changes, and the bus events that follow them, on a lane of the call's own:
+the tracker hands them over and goes on.
 
 A stub change is a few statements and a commit (row, revision, outbox, audit). Awaited in the
 tracker, every AMI event of every call waited behind the stub writes of all calls before it: at
 30 calls/s on PostgreSQL the tracker fell seconds behind, and an agent's screen-pop with it.
 On lanes, one call's changes stay in order (revisions follow the call), calls don't wait for
-each other, and the screen-pop waits only for its own call's stub (`settled`).
+each other, and a call's milestone reaches the bus after the stub writes before it (as when they
+were awaited), so the screen-pop waits only for its own call's stub.
 """
 
 from __future__ import annotations

@@ -119,10 +119,6 @@ class CallTracker:
         await self.stub_lanes.drain()
         await self.writer.flush()
 
-    async def stub_settled(self, linkedid: str) -> None:
-        """The call's stub is stored as of the last event taken (the screen-pop reads it)."""
-        await self.stub_lanes.settled(linkedid)
-
     async def close(self) -> None:
         await self.stub_lanes.close()
         await self.writer.close()
@@ -236,14 +232,19 @@ class CallTracker:
     ) -> None:
         for step in crossed:
             if step.milestone is Milestone.RINGING and not live.stubbed:
-                # Joined mid-call: the pop must find a stub (it waits for the call's lane).
+                # Joined mid-call: the pop must find a stub.
                 self._stub(snapshot)
                 live.stubbed = True
             event = _bus_event(step, snapshot)
             if event is not None:
-                self._bus.publish(event)
-                if received_at is not None and step.milestone is Milestone.RINGING:
-                    self.stats.last_pop_latency_ms = (self._monotonic() - received_at) * 1000
+                # On the call's lane, after its stub writes so far: whoever hears a ring
+                # (the screen-pop, the flag stamp) finds the call's stub stored.
+                self.stub_lanes.put(snapshot.linkedid, partial(self._announce, event, received_at))
+
+    async def _announce(self, event: b.BusEvent, received_at: float | None) -> None:
+        self._bus.publish(event)
+        if received_at is not None and isinstance(event, b.AgentRinging):
+            self.stats.last_pop_latency_ms = (self._monotonic() - received_at) * 1000
 
     async def _keep_stubs(
         self, live: _Live, crossed: list[Crossed], snapshot: CallSnapshot

@@ -3,7 +3,7 @@ flag, and stamp a caller's flags on the contact's stub so the case store sees th
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Final, Protocol
@@ -20,7 +20,6 @@ from storage import Database, audit
 from web.accounts import User
 
 REASON_MAX: Final = 500
-StubSettled = Callable[[str], Awaitable[None]]
 FIELDS: Final = ("number", "stub_id", "kind", "reason", "days")
 
 
@@ -145,17 +144,13 @@ class LiftFlag:
 class StampFlags:
     """Bus subscriber: a flagged caller's contact carries the flags in its stub (`flags`)."""
 
-    def __init__(
-        self, db: Database, store: FlagStore, stubs: FlagStubs, stub_settled: StubSettled
-    ) -> None:
+    def __init__(self, db: Database, store: FlagStore, stubs: FlagStubs) -> None:
         self.db = db
         self.store = store
         self.stubs = stubs
-        self.stub_settled = stub_settled  # the tracker writes the call's stub on its own lane
 
     async def on_event(self, event: object) -> None:
         if isinstance(event, AgentRinging | CallEnded) and event.call.caller_number:
-            await self.stub_settled(event.linkedid)
             await stamp(self.db, self.store, self.stubs, event.stub_id, event.call.caller_number)
 
 

@@ -49,7 +49,6 @@ class Pop:
     viewer: User
     viewed: str | None
     read_at: datetime
-    revision: int = 0  # of the stub shown (0: the stub was missing)
 
 
 def _utcnow() -> datetime:
@@ -86,8 +85,7 @@ class BuildPop:
             "test_number": any(f.kind == "test" for f in flags),
             "sent_at": self.clock().isoformat(),
         }
-        message = Outgoing.of(body, key=f"pop:{contact.stub_id}")
-        return Pop(message, viewer, viewed, read_at, int(stub.get("revision") or 0))
+        return Pop(Outgoing.of(body, key=f"pop:{contact.stub_id}"), viewer, viewed, read_at)
 
     async def _stub(
         self, session: AsyncSession, contact: OpenContact, viewer: User
@@ -95,7 +93,7 @@ class BuildPop:
         try:
             return await self.stubs.view(session, contact.stub_id, viewer), contact.stub_id
         except StubNotFound:
-            # The feed waits for the call's stub (tracker.stub_settled); this is a safety net so a
+            # The tracker publishes a ring once the call's stub is stored; a safety net so a
             # pop is never lost: it shows the call record, masked as the stub would be.
             log.warning("screen_pop.stub_missing", stub_id=contact.stub_id)
             return _stub_from_call(contact, viewer), None

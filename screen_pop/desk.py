@@ -40,7 +40,6 @@ class Desk:
     def __init__(self, keep_ended: int = KEEP_ENDED) -> None:
         self.keep_ended = keep_ended
         self._open: dict[str, OrderedDict[str, OpenContact]] = {}
-        self._shown: dict[tuple[str, str], int] = {}  # (agent, stub) -> revision on the pages
 
     def ringing(self, agent_id: str, call: CallSnapshot, at: datetime) -> OpenContact:
         contact = OpenContact(agent_id, call.stub_id, call.linkedid, Phase.RINGING, call, at)
@@ -84,16 +83,6 @@ class Desk:
             self._pop(agent_id, stub_id)
         return agents
 
-    def showed(self, agent_id: str, stub_id: str, revision: int) -> None:
-        """The agent's pages were sent this revision of the stub."""
-        if self._get(agent_id, stub_id) is not None:
-            key = (agent_id, stub_id)
-            self._shown[key] = max(revision, self._shown.get(key, 0))
-
-    def shows(self, agent_id: str, stub_id: str, revision: int) -> bool:
-        """Whether the agent's pages already have this revision (or a later one)."""
-        return self._shown.get((agent_id, stub_id), 0) >= revision
-
     def holding(self, stub_id: str) -> list[OpenContact]:
         """The open contacts showing this stub (one per agent it rang or is with)."""
         return [self._open[agent][stub_id] for agent in self._agents_with(stub_id)]
@@ -116,7 +105,6 @@ class Desk:
         if desk is None:
             return None
         contact = desk.pop(stub_id, None)
-        self._shown.pop((agent_id, stub_id), None)
         if not desk:
             del self._open[agent_id]
         return contact

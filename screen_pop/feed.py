@@ -24,21 +24,12 @@ Job = Callable[[], Awaitable[None]]
 DRAIN_SECONDS: Final = 5.0
 
 
-async def _stub_stored(linkedid: str) -> None:
-    return None
-
-
 class PopFeed:
-    def __init__(
-        self, hub: PopHub, desk: Desk, build: BuildPop, audit: PopAudit,
-        stub_settled: Callable[[str], Awaitable[None]] = _stub_stored,
-    ) -> None:
+    def __init__(self, hub: PopHub, desk: Desk, build: BuildPop, audit: PopAudit) -> None:
         self.hub = hub
         self.desk = desk
         self.build = build
         self.audit = audit
-        # The tracker stores each call's stub on a lane of its own; the pop waits for its call's.
-        self.stub_settled = stub_settled
         self._lanes: dict[str, Mailbox[Job]] = {}
 
     def on_event(self, event: object) -> None:
@@ -56,10 +47,10 @@ class PopFeed:
             case CallEnded(stub_id=stub_id, call=call, at=at):
                 for contact in self.desk.ended(stub_id, call, at):
                     self._notify(contact.agent_id, _ended(contact))
-            case StubChanged(stub_id=stub_id, revision=revision):
+            case StubChanged(stub_id=stub_id):
                 # A new revision (answer, end, transcript, triage): open pops show the current stub.
                 for contact in self.desk.holding(stub_id):
-                    self._render(contact, revision)
+                    self._render(contact)
 
     def outcome_saved(self, stub_id: str) -> None:
         """The outcome is recorded: the contact leaves the desk (and every tab showing it)."""
@@ -79,9 +70,9 @@ class PopFeed:
         for lane in lanes.values():
             await lane.aclose(drain_timeout=DRAIN_SECONDS)
 
-    def _render(self, contact: OpenContact, revision: int | None = None) -> None:
+    def _render(self, contact: OpenContact) -> None:
         if self.hub.connections(contact.agent_id):
-            self._lane(contact.agent_id).put(partial(self._render_all, contact, revision))
+            self._lane(contact.agent_id).put(partial(self._render_all, contact))
 
     def _notify(self, agent_id: str, body: dict[str, object]) -> None:
         # No page open: nothing to tell; a page that connects later is sent the desk as it is.
@@ -92,21 +83,14 @@ class PopFeed:
     async def _deliver(self, agent_id: str, message: Outgoing) -> None:
         self.hub.deliver(agent_id, message)
 
-    async def _render_all(self, contact: OpenContact, revision: int | None = None) -> None:
-        """The pop on every page of the agent; for a new stub revision, only if the pages do
-        not have it yet (the ringing pop, which waited for the call's stub, often has)."""
+    async def _render_all(self, contact: OpenContact) -> None:
         bind_call(contact.linkedid)
-        await self.stub_settled(contact.linkedid)
-        if revision is not None and self.desk.shows(contact.agent_id, contact.stub_id, revision):
-            return
         for viewer in self.hub.viewers(contact.agent_id).values():  # none once the hub closed
             pop = await self.build(contact, viewer)
             self.hub.deliver(contact.agent_id, pop.message, user_id=viewer.id)
-            self.desk.showed(contact.agent_id, contact.stub_id, pop.revision)
             self._audit(pop)
 
     async def _render_for(self, contact: OpenContact, conn: Connection) -> None:
-        await self.stub_settled(contact.linkedid)
         if conn.open:
             pop = await self.build(contact, conn.user)
             conn.offer(pop.message)

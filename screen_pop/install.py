@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from call_log.bus import AgentAnswered, AgentRingEnded, AgentRinging, CallEnded, StubChanged
-from call_log.keys import CALL_BUS, CALL_TRACKER
+from call_log.keys import CALL_BUS
 from caller_flags.keys import FLAG_STORE
 from case_stubs.keys import STUB_SERVICE
 from outcomes.taxonomy import taxonomy
@@ -34,7 +34,7 @@ async def _pops(app: web.Application) -> AsyncIterator[None]:
     hub = PopHub()
     build = BuildPop(app[STUB_SERVICE], app[FLAG_STORE], app[DATABASE], taxonomy())
     pop_audit = PopAudit(app[DATABASE])
-    feed = PopFeed(hub, Desk(), build, pop_audit, app[CALL_TRACKER].stub_settled)
+    feed = PopFeed(hub, Desk(), build, pop_audit)
     app[POP_HUB] = hub
     app[POP_FEED] = feed
     subscription = app[CALL_BUS].subscribe(
