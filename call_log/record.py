@@ -400,6 +400,11 @@ class CallRecord:
         return []
 
     def _on_transfer(self, fact: f.Transferred) -> list[Crossed]:
+        if fact.result not in (None, "Success"):
+            # Refused by Asterisk ("Invalid", "Fail", "Not Permitted"): the call stayed where
+            # it was. Kept as a step for the record, like CEL, which logs only a success.
+            self._step(fact.at, "transfer_failed", kind=fact.kind, to=fact.to, result=fact.result)
+            return []
         entry = {
             "at": fact.at.isoformat(),
             "kind": fact.kind,

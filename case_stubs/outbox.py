@@ -15,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import os
 import random
+import socket
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -40,6 +42,8 @@ PARALLEL_SENDS: Final = 8
 # way to wake this one.
 IDLE_CHECK_SECONDS: Final = 30.0
 ERROR_TEXT_MAX: Final = 500
+# A claim token is "{owner}/{12 hex}" in a 64-character column.
+OWNER_MAX: Final = 64 - 13
 
 
 def _utcnow() -> datetime:
@@ -48,6 +52,22 @@ def _utcnow() -> datetime:
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _claimed_by_dead_local_process(token: str) -> bool:
+    """True for a token "{host}:{pid}/..." (the controller's owner name, case_stubs.install)
+    naming this host and a process that no longer runs."""
+    owner = token.partition("/")[0]
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
 
 
 class Verdict(enum.Enum):
@@ -129,23 +149,37 @@ class OutboxQueue:
         self, db: Database, *, owner: str, lease: timedelta, clock: Clock = _utcnow
     ) -> None:
         self._db = db
-        self._owner = owner[:64]
+        self._owner = owner[:OWNER_MAX]
         self._lease = lease
         self._clock = clock
 
-    async def release_own_claims(self) -> None:
-        """At start-up: claims left by this installation's previous run (SQLite: one process)."""
-        if not self._db.is_sqlite:
-            return
+    async def release_dead_claims(self) -> None:
+        """At start-up: claims left by a controller on this host that is no longer running
+        (a crash, a restart), so its stubs do not wait out the lease. Claims of a live
+        process, or of another host, are left to their lease."""
+        now = self._clock()
         async with self._db.session() as session:
-            await session.execute(update(OutboxRow).values(claimed_until=None, claimed_by=None))
+            tokens = (
+                await session.execute(
+                    select(OutboxRow.claimed_by)
+                    .where(OutboxRow.claimed_until >= now, OutboxRow.claimed_by.is_not(None))
+                    .distinct()
+                )
+            ).scalars()
+            dead = [t for t in tokens if t and _claimed_by_dead_local_process(t)]
+            if dead:
+                await session.execute(
+                    update(OutboxRow)
+                    .where(OutboxRow.claimed_by.in_(dead))
+                    .values(claimed_until=None, claimed_by=None)
+                )
 
     async def claim_due(self, limit: int = BATCH) -> list[Claim]:
         """Take up to `limit` due rows for this pass. The claim is a conditional UPDATE with a
         token of this pass, so two pushers never take the same row, whatever the database;
         on PostgreSQL, SKIP LOCKED also keeps them from waiting on each other."""
         now = self._clock()
-        token = f"{self._owner}/{uuid.uuid4().hex[:12]}"[-64:]
+        token = f"{self._owner}/{uuid.uuid4().hex[:12]}"
         free = or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now)
         due = (
             select(OutboxRow.stub_id)
@@ -341,7 +375,7 @@ class StubPusher:
         self._wake.set()
 
     async def run(self) -> None:
-        await self._queue.release_own_claims()
+        await self._queue.release_dead_claims()
         failures = 0
         while not self._stopping:
             self._wake.clear()

@@ -124,12 +124,14 @@ class CallScript:
             Reason=reason,
         )
 
-    def blind_transfer(self, agent_id: str, endpoint: str, to: str) -> Event:
+    def blind_transfer(
+        self, agent_id: str, endpoint: str, to: str, result: str = "Success"
+    ) -> Event:
         return Event.build(
             "BlindTransfer",
             {
                 "Timestamp": f"{self.clock:.6f}",
-                "Result": "Success",
+                "Result": result,
                 "TransfererChannel": f"PJSIP/{endpoint}-00000001",
                 "TransfererLinkedid": self.linkedid,
                 "TransfereeLinkedid": self.linkedid,

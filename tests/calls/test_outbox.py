@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import socket
+import subprocess
 import zoneinfo
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -220,6 +223,42 @@ async def test_two_pushers_on_one_database_never_send_a_revision_twice(
         await d.wait_all_delivered()
     sent = [(i, r) for i, r, _ in d.store.requests]
     assert len(sent) == len(set(sent)) == 30
+
+
+async def _claim_everything_as(d: Delivery, owner: str) -> None:
+    claims = await OutboxQueue(d.db, owner=owner, lease=timedelta(minutes=10)).claim_due()
+    assert claims
+
+
+async def test_a_restart_takes_back_the_claims_of_the_dead_process_at_once(
+    delivery: Delivery,
+) -> None:
+    d = delivery
+    for i in range(3):
+        await d.contact(f"claimed, then the controller crashed {i}")
+    await _claim_everything_as(d, f"{socket.gethostname()}:{_dead_pid()}")
+    async with running(d.pusher(owner=f"{socket.gethostname()}:{os.getpid()}")):
+        await d.wait_all_delivered(timeout=5.0)  # well before the 10-minute lease
+    await assert_each_stub_arrived_once_at_its_highest_revision(d)
+
+
+@pytest.mark.parametrize("holder", ["live", "other host"])
+async def test_a_start_leaves_the_claims_of_a_live_controller_alone(
+    delivery: Delivery, holder: str
+) -> None:
+    d = delivery
+    await d.contact("claimed by a controller that is still sending")
+    host = socket.gethostname() if holder == "live" else "another-node"
+    await _claim_everything_as(d, f"{host}:{os.getpid() if holder == 'live' else _dead_pid()}")
+    async with running(d.pusher(owner="newcomer")):
+        await asyncio.sleep(0.8)
+    assert d.store.requests == []
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
 
 
 def _utcnow():  # type: ignore[no-untyped-def]

@@ -124,7 +124,8 @@ async def test_hold_and_blind_transfer_are_counted(calls: Calls) -> None:
         *s.after(2.5).agent_connect("counsel-th", "A001", "agent-001", hold=2),
         s.after(20).hold(True),
         s.after(3.25).hold(False),
-        s.after(10).blind_transfer("A001", "agent-001", "2001"),
+        s.after(9).blind_transfer("A001", "agent-001", "2001", result="Invalid"),
+        s.after(1).blind_transfer("A001", "agent-001", "2001"),
         s.agent_complete("counsel-th", "A001", talk=33, reason="transfer"),
         s.agent_hangup("A001", "agent-001"),
         s.after(40).hangup(),
@@ -139,7 +140,9 @@ async def test_hold_and_blind_transfer_are_counted(calls: Calls) -> None:
     ]
     # The talk goes on after a transfer: it ends with the call, not with the first agent.
     assert call.talk_seconds == pytest.approx(20 + 3.25 + 10 + 40, abs=0.01)
-    assert "transfer" in await step_names(calls.db, call.linkedid)
+    # The refused attempt before it is a step of its own, not a second transfer.
+    steps = await step_names(calls.db, call.linkedid)
+    assert steps.count("transfer") == 1 and steps.count("transfer_failed") == 1
 
 
 async def test_controller_restarted_mid_call_keeps_one_complete_record(calls: Calls) -> None:
