@@ -21,8 +21,30 @@ log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
+class CallArrived:
+    """A call reached Asterisk (its first channel): the caller's number is known from now on,
+    seconds before the IVR hands the call to a queue."""
+
+    linkedid: str
+    stub_id: str
+    caller_number: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CallQueued:
+    """The call entered its first queue, and its stub is stored."""
+
+    linkedid: str
+    stub_id: str
+    at: datetime
+    call: CallSnapshot
+
+
+@dataclass(frozen=True, slots=True)
 class AgentRinging:
-    """An agent's phone started ringing with this call (Asterisk's AgentCalled)."""
+    """An agent's phone started ringing with this call (Asterisk's AgentCalled). Published at
+    once, from the tracker's memory: the call's stub may still be on its way to the database."""
 
     agent_id: str
     linkedid: str
@@ -71,7 +93,10 @@ class StubChanged:
     agent_ids: tuple[str, ...]
 
 
-BusEvent = AgentRinging | AgentRingEnded | AgentAnswered | CallEnded | StubChanged
+BusEvent = (
+    CallArrived | CallQueued | AgentRinging | AgentRingEnded | AgentAnswered | CallEnded
+    | StubChanged
+)
 BusHandler = Callable[[Any], Awaitable[None] | None]
 
 

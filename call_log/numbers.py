@@ -8,6 +8,7 @@ A withheld number ("anonymous", "") is None.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 
@@ -24,6 +25,8 @@ class CallerNumber:
 WITHHELD = CallerNumber(None, None)
 
 
+# A call's record is snapshot on every event, with the same number each time: parse it once.
+@lru_cache(maxsize=4096)
 def normalize(raw: str | None, region: str = HOME_REGION) -> CallerNumber:
     """E.164 and ISO 3166-1 alpha-2 country of a caller id, or (None, None) when withheld or
     not a phone number."""

@@ -1,9 +1,11 @@
 """The call tracker: AMI events in, one call record per linkedid out, milestones on the bus.
 
 For each event: parse the fact, find the call's record, apply the fact, publish what it crossed
-(the screen-pop goes out before any database write), hand the record to the write-behind writer
-(call_log.writer: many calls a transaction), and keep the call's stub current (created when the
-call enters a queue or ends, updated at answer and end).
+(a call's arrival and an agent's ring at once, from memory: the screen-pop goes out before any
+database write), hand the record to the write-behind writer (call_log.writer: many calls a
+transaction), keep the call's stub current (created when the call enters a queue or ends, updated
+at answer and end), and publish the milestones that need the stub (queued, answered, ended) on
+the call's lane after its stub writes.
 
 A controller restarted mid-call takes calls up again from the database, learns which channels
 are still up from Asterisk (CoreShowChannels), and marks such records "partial": the reconciler
@@ -13,6 +15,7 @@ completes them from Asterisk's CEL and queue_log once they end.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -104,6 +107,7 @@ class CallTracker:
         self._monotonic = monotonic
         self._live: dict[str, _Live] = {}
         self._complete: dict[str, None] = {}  # insertion-ordered set, oldest dropped first
+        self._ended: deque[tuple[datetime, str]] = deque()  # (seen ended at, linkedid), in order
         self.stats = TrackerStats()
         # Told when an event could not be recorded (the database was unreachable...): the
         # reconciler then rebuilds the call from Asterisk's records, instead of at its next pass.
@@ -155,10 +159,11 @@ class CallTracker:
         crossed = live.record.apply(fact)
         await self._name_callback_agent(live.record)
         snapshot = live.record.snapshot()
-        await self._publish(live, crossed, snapshot, received_at)
+        self._publish_now(crossed, snapshot, received_at)
         if crossed or len(live.record.steps) > first_new_step:
             self.writer.put(snapshot, live.record.steps[first_new_step:], first_new_step)
-        await self._keep_stubs(live, crossed, snapshot)
+        self._keep_stubs(live, crossed, snapshot)
+        self._publish_after_stub(crossed, snapshot)
         self._forget_old(live, crossed)
         return snapshot
 
@@ -181,6 +186,7 @@ class CallTracker:
         live = _Live(record, stubbed=record.partial and record.queued_at is not None)
         if record.ended_at is not None:  # a late event of an ended call: linger, then go
             live.ended_seen_at = self._clock()
+            self._ended.append((live.ended_seen_at, fact.linkedid))
         self._live[fact.linkedid] = live
         return live
 
@@ -223,33 +229,34 @@ class CallTracker:
         if record.needs_callback_agent() and record.origin_endpoint:
             record.agent_id = await self._agents.by_endpoint(record.origin_endpoint)
 
-    async def _publish(
-        self,
-        live: _Live,
-        crossed: list[Crossed],
-        snapshot: CallSnapshot,
-        received_at: float | None,
+    def _publish_now(
+        self, crossed: list[Crossed], snapshot: CallSnapshot, received_at: float | None
     ) -> None:
+        """Arrival and rings, straight from the record in memory: nothing on their way waits
+        for the database (the screen-pop is built from the call and the caller's context)."""
         for step in crossed:
-            if step.milestone is Milestone.RINGING and not live.stubbed:
-                # Joined mid-call: the pop must find a stub.
-                self._stub(snapshot)
-                live.stubbed = True
-            event = _bus_event(step, snapshot)
+            event = _immediate_event(step, snapshot)
+            if event is None:
+                continue
+            self._bus.publish(event)
+            if received_at is not None and isinstance(event, b.AgentRinging):
+                self.stats.last_pop_latency_ms = (self._monotonic() - received_at) * 1000
+
+    def _publish_after_stub(self, crossed: list[Crossed], snapshot: CallSnapshot) -> None:
+        """On the call's lane, after its stub writes so far: whoever hears these (the screen-pop's
+        full view, the flag stamp) finds the call's stub stored."""
+        for step in crossed:
+            event = _after_stub_event(step, snapshot)
             if event is not None:
-                # On the call's lane, after its stub writes so far: whoever hears a ring
-                # (the screen-pop, the flag stamp) finds the call's stub stored.
-                self.stub_lanes.put(snapshot.linkedid, partial(self._announce, event, received_at))
+                self.stub_lanes.put(snapshot.linkedid, partial(self._announce, event))
 
-    async def _announce(self, event: b.BusEvent, received_at: float | None) -> None:
+    async def _announce(self, event: b.BusEvent) -> None:
         self._bus.publish(event)
-        if received_at is not None and isinstance(event, b.AgentRinging):
-            self.stats.last_pop_latency_ms = (self._monotonic() - received_at) * 1000
 
-    async def _keep_stubs(
-        self, live: _Live, crossed: list[Crossed], snapshot: CallSnapshot
-    ) -> None:
+    def _keep_stubs(self, live: _Live, crossed: list[Crossed], snapshot: CallSnapshot) -> None:
         milestones = {c.milestone for c in crossed}
+        if Milestone.RINGING in milestones and not live.stubbed:
+            milestones.add(Milestone.QUEUED)  # joined mid-call: the agent's contact needs a stub
         if not milestones & STUB_MILESTONES:
             return
         if Milestone.CALLBACK_RESULT in milestones and snapshot.answered_at is None:
@@ -276,11 +283,17 @@ class CallTracker:
         if any(c.milestone is Milestone.ENDED for c in crossed):
             self.stats.calls_ended += 1
             live.ended_seen_at = now
+            self._ended.append((now, live.record.linkedid))
             if live.record.partial:
                 # The reconciler will complete it from CEL; late events must read that version.
                 self._live.pop(live.record.linkedid, None)
-        for linkedid, other in list(self._live.items()):
-            if other.ended_seen_at is not None and now - other.ended_seen_at > LINGER:
+        # Oldest end first: a look at the front, not a pass over every call on each event.
+        while self._ended and now - self._ended[0][0] > LINGER:
+            _, linkedid = self._ended.popleft()
+            other = self._live.get(linkedid)
+            if other is not None and other.ended_seen_at is not None and (
+                now - other.ended_seen_at > LINGER
+            ):
                 del self._live[linkedid]
 
     # ------------------------------------------------------------- link state
@@ -317,14 +330,23 @@ class CallTracker:
         return live
 
 
-def _bus_event(step: Crossed, call: CallSnapshot) -> b.BusEvent | None:
+def _immediate_event(step: Crossed, call: CallSnapshot) -> b.BusEvent | None:
     match step.milestone:
+        case Milestone.STARTED:
+            return b.CallArrived(call.linkedid, call.stub_id, call.caller_number, step.at)
         case Milestone.RINGING if step.agent_id:
             return b.AgentRinging(step.agent_id, call.linkedid, call.stub_id, step.at, call)
         case Milestone.RING_ENDED if step.agent_id:
             return b.AgentRingEnded(
                 step.agent_id, call.linkedid, call.stub_id, step.at, step.reason or "no_answer"
             )
+    return None
+
+
+def _after_stub_event(step: Crossed, call: CallSnapshot) -> b.BusEvent | None:
+    match step.milestone:
+        case Milestone.QUEUED:
+            return b.CallQueued(call.linkedid, call.stub_id, step.at, call)
         case Milestone.ANSWERED if step.agent_id:
             return b.AgentAnswered(step.agent_id, call.linkedid, call.stub_id, step.at, call)
         case Milestone.ENDED:

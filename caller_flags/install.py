@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from call_log.bus import AgentRinging, CallEnded
+from call_log.bus import CallEnded, CallQueued
 from call_log.keys import CALL_BUS
 from caller_flags.api import setup_routes
 from caller_flags.keys import FLAG_CALLER, FLAG_STORE, LIFT_FLAG
@@ -28,7 +28,7 @@ async def _flags(app: web.Application) -> AsyncIterator[None]:
     app[FLAG_CALLER] = FlagCaller(db, store, stubs, taxonomy(), utcnow)
     app[LIFT_FLAG] = LiftFlag(db, store)
     subscription = app[CALL_BUS].subscribe(
-        StampFlags(db, store, stubs).on_event, AgentRinging, CallEnded
+        StampFlags(db, store, stubs).on_event, CallQueued, CallEnded
     )
     yield
     # Long enough for a stamp under way to commit: cancelled mid-transaction, SQLite stays locked.

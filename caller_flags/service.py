@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Final, Protocol
 
-from call_log.bus import AgentRinging, CallEnded
+from call_log.bus import CallEnded, CallQueued
 from call_log.numbers import normalize
 from caller_flags.store import Clock, Flag, FlagStore
 from case_stubs.service import Stub
@@ -142,7 +142,9 @@ class LiftFlag:
 
 
 class StampFlags:
-    """Bus subscriber: a flagged caller's contact carries the flags in its stub (`flags`)."""
+    """Bus subscriber: a flagged caller's contact carries the flags in its stub (`flags`), from
+    the moment the call is queued (its stub is created then), or at its end for a call that
+    never reached a queue."""
 
     def __init__(self, db: Database, store: FlagStore, stubs: FlagStubs) -> None:
         self.db = db
@@ -150,7 +152,7 @@ class StampFlags:
         self.stubs = stubs
 
     async def on_event(self, event: object) -> None:
-        if isinstance(event, AgentRinging | CallEnded) and event.call.caller_number:
+        if isinstance(event, CallQueued | CallEnded) and event.call.caller_number:
             await stamp(self.db, self.store, self.stubs, event.stub_id, event.call.caller_number)
 
 

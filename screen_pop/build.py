@@ -1,15 +1,19 @@
 """Builds one pop for one viewer: the case stub as that viewer may see it, the caller's previous
-contacts with their outcomes, and the caller's active flags, read in one session.
+contacts with their outcomes, and the caller's active flags.
 
-The stub read is a view that must be audited; the pop says so (`Pop.viewed`) and the feed writes
-the entry right after handing the pop to the hub (screen_pop.audit), not on the ringing path."""
+A ring's pop is built from memory: the call as the tracker holds it, and the caller's context
+read when the call arrived (screen_pop.caller_context). Later pops (answered, ended, a new stub
+revision, a page reconnecting) read the stub, the contacts and the flags in one session.
+
+Either way the pop shows the contact, a view that must be audited; the pop says so (`Pop.viewed`)
+and the feed writes the entry right after handing the pop to the hub (screen_pop.audit)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +26,10 @@ from screen_pop.desk import OpenContact
 from screen_pop.hub import Outgoing
 from storage import Database
 from web.accounts import User
+
+if TYPE_CHECKING:
+    from caller_flags.store import Flag
+    from screen_pop.caller_context import CallerContext
 
 log = structlog.get_logger(__name__)
 
@@ -76,6 +84,19 @@ class BuildPop:
                 session, contact.call.caller_number, self.previous_limit, exclude=contact.stub_id
             )
             flags = await self.flags.active_for(session, contact.call.caller_number)
+        return self._pop(contact, viewer, stub, previous, flags, viewed, read_at)
+
+    def ringing(self, contact: OpenContact, viewer: User, context: CallerContext) -> Pop:
+        """The ring's pop, from memory: the call's details as its stub shows them."""
+        return self._pop(
+            contact, viewer, _stub_from_call(contact, viewer), context.previous, context.flags,
+            contact.stub_id, self.clock(),
+        )
+
+    def _pop(
+        self, contact: OpenContact, viewer: User, stub: Mapping[str, Any],
+        previous: list[dict[str, Any]], flags: list[Flag], viewed: str | None, read_at: datetime,
+    ) -> Pop:
         body = {
             "type": "pop",
             **_timing(contact),
@@ -93,9 +114,9 @@ class BuildPop:
         try:
             return await self.stubs.view(session, contact.stub_id, viewer), contact.stub_id
         except StubNotFound:
-            # The tracker publishes a ring once the call's stub is stored; a safety net so a
-            # pop is never lost: it shows the call record, masked as the stub would be.
-            log.warning("screen_pop.stub_missing", stub_id=contact.stub_id)
+            # Not yet stored (a page reconnecting while its contact rings): the call record,
+            # masked as the stub would be, as on the ring's pop.
+            log.info("screen_pop.stub_not_yet_stored", stub_id=contact.stub_id)
             return _stub_from_call(contact, viewer), None
 
 

@@ -6,13 +6,21 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from call_log.bus import AgentAnswered, AgentRingEnded, AgentRinging, CallEnded, StubChanged
+from call_log.bus import (
+    AgentAnswered,
+    AgentRingEnded,
+    AgentRinging,
+    CallArrived,
+    CallEnded,
+    StubChanged,
+)
 from call_log.keys import CALL_BUS
 from caller_flags.keys import FLAG_STORE
 from case_stubs.keys import STUB_SERVICE
 from outcomes.taxonomy import taxonomy
 from screen_pop.audit import PopAudit
 from screen_pop.build import BuildPop
+from screen_pop.caller_context import CallerContexts
 from screen_pop.desk import Desk
 from screen_pop.feed import DRAIN_SECONDS, PopFeed
 from screen_pop.hub import PopHub
@@ -32,13 +40,15 @@ def install(app: web.Application) -> None:
 
 async def _pops(app: web.Application) -> AsyncIterator[None]:
     hub = PopHub()
-    build = BuildPop(app[STUB_SERVICE], app[FLAG_STORE], app[DATABASE], taxonomy())
-    pop_audit = PopAudit(app[DATABASE])
-    feed = PopFeed(hub, Desk(), build, pop_audit)
+    stubs, flags, db = app[STUB_SERVICE], app[FLAG_STORE], app[DATABASE]
+    build = BuildPop(stubs, flags, db, taxonomy())
+    pop_audit = PopAudit(db)
+    feed = PopFeed(hub, Desk(), build, pop_audit, CallerContexts(stubs, flags, db))
     app[POP_HUB] = hub
     app[POP_FEED] = feed
     subscription = app[CALL_BUS].subscribe(
-        feed.on_event, AgentRinging, AgentAnswered, AgentRingEnded, CallEnded, StubChanged
+        feed.on_event,
+        CallArrived, AgentRinging, AgentAnswered, AgentRingEnded, CallEnded, StubChanged,
     )
     yield
     await hub.close()  # pages first (1001); then nothing is left to render
