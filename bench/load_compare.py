@@ -323,7 +323,7 @@ def _report(alone: float, attached: float, ramp_cpu: float, runs: list[PopRun],
 
 def _args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--rates", default="5,10,15,20,25,30,35,40,50,60,80",
+    p.add_argument("--rates", default="5,10,15,20,25,30,35,40,45,50,55,60,80",
                    help='the ramp; "" skips it (screen-pops only, at --pop-rate)')
     p.add_argument("--step-seconds", type=float, default=15.0)
     p.add_argument("--pop-seconds", type=float, default=30.0)

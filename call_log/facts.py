@@ -13,18 +13,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final, Protocol
 
-from ami.filters import EventFilter, by_name
+from ami.filters import by_name
 from ivr.events import CallbackResult, IvrStep
 
 Clock = Callable[[], datetime]
 
-# Names the tracker subscribes to; everything else is never delivered to it.
+# Names the tracker subscribes to; everything else is never delivered to it. The IVR's call
+# variables come with them (manager.conf channelvars), not as VarSet events: Asterisk does not
+# produce dialplan steps and variable changes for AMI at all (settings [asterisk]
+# ami_disabled_events), they were ~85 % of a call's events. VarSet and Newexten are still read
+# from recorded streams (and from an Asterisk that produces them).
 EVENT_NAMES: Final = (
     "Newchannel",
     "Hangup",
     "UserEvent",
-    "VarSet",
-    "Newexten",
     "QueueCallerJoin",
     "QueueCallerLeave",
     "QueueCallerAbandon",
@@ -54,13 +56,9 @@ TRACKED_VARIABLES: Final = frozenset(
     }
 )
 
-# What Asterisk should send the controller of these events (manager.conf eventfilter): the
-# dialplan's steps and variable changes are most of the stream, and only these few matter.
-AMI_FILTERS: Final = (
-    *by_name(*(name for name in EVENT_NAMES if name not in {"VarSet", "Newexten"})),
-    EventFilter("VarSet", "Variable", f"^_*({'|'.join(sorted(TRACKED_VARIABLES))})$"),
-    EventFilter("Newexten", "Application", "^[Vv]oice[Mm]ail$"),
-)
+# What Asterisk should send the controller (manager.conf eventfilter).
+AMI_FILTERS: Final = by_name(*EVENT_NAMES)
+
 
 
 class _Event(Protocol):
@@ -270,6 +268,22 @@ def parse_fact(event: _Event, clock: Clock = _utcnow) -> Fact | MemberSeen | Non
     if parser is None or is_internal(event.get("Channel") or ""):
         return None
     return parser(event, clock)
+
+
+def channel_variables(event: _Event) -> tuple[tuple[str, str], ...]:
+    """The tracked call variables on an event of the call's first channel (manager.conf
+    channelvars: "ChanVariable: L1300_LANG=km"). Other channels of the call carry inherited
+    copies taken when they were created, which may be older."""
+    linkedid, uniqueid = _ids(event)
+    if not linkedid or uniqueid != linkedid:
+        return ()
+    found = []
+    for key, value in event.items:
+        if key == "ChanVariable":
+            name, _, text = value.partition("=")
+            if name in TRACKED_VARIABLES:
+                found.append((name, text))
+    return tuple(found)
 
 
 def event_time(event: _Event, clock: Clock) -> datetime:

@@ -273,9 +273,18 @@ class CallRecord:
         self._step(fact.at, "ended", disposition=self.disposition.value)
         return [*crossed, Crossed(Milestone.ENDED, fact.at)]
 
+    def take_variables(self, pairs: tuple[tuple[str, str], ...]) -> None:
+        """The call's variables as an event carried them (facts.channel_variables)."""
+        for name, value in pairs:
+            self._set_variable(name, value)
+
     def _on_variable(self, fact: f.VariableSet) -> list[Crossed]:
-        value = fact.value.strip() or None
-        match fact.variable:
+        self._set_variable(fact.variable, fact.value)
+        return []
+
+    def _set_variable(self, name: str, text: str) -> None:
+        value = text.strip() or None
+        match name:
             case "L1300_LINE":
                 self.line = value or self.line
             case "L1300_DIALED":
@@ -292,7 +301,6 @@ class CallRecord:
                 self.callback_number = value or self.callback_number
             case "L1300_RELATED_LINKEDID":
                 self.related_linkedid = value or self.related_linkedid
-        return []
 
     def _on_voicemail(self, fact: f.VoicemailStarted) -> list[Crossed]:
         self.voicemail = True

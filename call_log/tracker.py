@@ -26,7 +26,14 @@ import structlog
 
 from ami import AmiLink, Event, LinkState, StateChange
 from call_log import bus as b
-from call_log.facts import EVENT_NAMES, ChannelCreated, Fact, MemberSeen, parse_fact
+from call_log.facts import (
+    EVENT_NAMES,
+    ChannelCreated,
+    Fact,
+    MemberSeen,
+    channel_variables,
+    parse_fact,
+)
 from call_log.record import CallRecord, CallSnapshot, Crossed, Milestone
 from call_log.store import CallStore
 from call_log.stub_lanes import StubLanes
@@ -142,20 +149,30 @@ class CallTracker:
         self.stats.events += 1
         bind_call(fact.linkedid)
         try:
-            await self.handle(fact, received_at=event.received_at or None)
+            await self.handle(
+                fact, received_at=event.received_at or None, variables=channel_variables(event)
+            )
         except Exception:
             self.stats.errors += 1
             log.exception("call_tracker.failed", ami_event=event.name)
             if self.on_failure is not None:
                 self.on_failure()
 
-    async def handle(self, fact: Fact, *, received_at: float | None = None) -> CallSnapshot | None:
-        """Take one fact: record, publish, save, stubs. Returns the call as it now stands
-        (None for a call that was already recorded complete: a replayed stream)."""
+    async def handle(
+        self,
+        fact: Fact,
+        *,
+        received_at: float | None = None,
+        variables: tuple[tuple[str, str], ...] = (),
+    ) -> CallSnapshot | None:
+        """Take one fact, and the call variables its event carried: record, publish, save,
+        stubs. Returns the call as it now stands (None for a call that was already recorded
+        complete: a replayed stream)."""
         live = await self._live_call(fact)
         if live is None:
             return None
         first_new_step = len(live.record.steps)
+        live.record.take_variables(variables)
         crossed = live.record.apply(fact)
         await self._name_callback_agent(live.record)
         snapshot = live.record.snapshot()

@@ -187,6 +187,7 @@ def render_params(
         service_level_seconds=settings.service_level_seconds,
         sip_bind_host=args.sip_bind,
         prompts=prompts,
+        ami_disabled_events=a.ami_disabled_events,
     )
 
 

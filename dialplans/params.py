@@ -61,6 +61,8 @@ class RenderParams:
     # Address the SIP transport binds (trunk and agent phones reach it); None = ``bind_host``.
     # The manager interface always binds ``bind_host``.
     sip_bind_host: str | None = None
+    # manager.conf disabledevents (settings [asterisk] ami_disabled_events).
+    ami_disabled_events: tuple[str, ...] = ()
 
     @property
     def etc_dir(self) -> PurePosixPath:

@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from agent_routing.skills import SkillQueue, routing
-from controller.ami_events import eventfilter_lines
+from call_log.facts import TRACKED_VARIABLES
+from controller.ami_events import CONTROLLER_EVENTS, eventfilter_lines
 
 from .extensions import queue_options
 from .modules import load_lines
@@ -61,7 +62,13 @@ def render_config(
     files["pjsip.conf"] = fill("pjsip.conf", {**values, "agent_sections": agent_sections(params)})
     files["manager.conf"] = fill(
         "manager.conf",
-        {**values, "admin_section": admin_section(params), "event_filters": event_filters()},
+        {
+            **values,
+            "admin_section": admin_section(params),
+            "event_filters": event_filters(),
+            "disabled_events": disabled_events(params.ami_disabled_events),
+            "channel_variables": ",".join(sorted(TRACKED_VARIABLES)),
+        },
     )
     files["queues.conf"] = render_queues(params, routing().queues)
     files["extensions.conf"] = (dialplan or _ivr_dialplan())(params)
@@ -133,6 +140,20 @@ def agent_sections(params: RenderParams) -> str:
 
 def event_filters() -> str:
     return "\n".join(eventfilter_lines())
+
+
+def disabled_events(names: tuple[str, ...]) -> str:
+    """manager.conf's disabledevents line; refuses to disable an event the controller reads."""
+    read = {f.name.lower() for f in CONTROLLER_EVENTS}
+    blinding = sorted(n for n in names if n.lower() in read)
+    if blinding:
+        raise ValueError(
+            f"ami_disabled_events: the controller reads {', '.join(blinding)}; "
+            "remove them from settings [asterisk] ami_disabled_events"
+        )
+    if not names:
+        return "; disabledevents: none (settings [asterisk] ami_disabled_events is empty)"
+    return f"disabledevents = {','.join(names)}"
 
 
 def admin_section(params: RenderParams) -> str:

@@ -291,6 +291,7 @@ class AsteriskInstance:
             admin_secret=c.admin.secret,
             entity_id=_entity_id(c.name),
             prompts=prompts or {},
+            ami_disabled_events=self.settings.asterisk.ami_disabled_events,
         )
 
     def prepare(self) -> None:

@@ -7,6 +7,7 @@ because an operator at 3 a.m. must be able to fix it without reading code.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tomllib
 import zoneinfo
@@ -50,6 +51,8 @@ class AsteriskSettings:
     agent_endpoints: int
     # Where Asterisk writes cel.sqlite3, cdr.sqlite3 and queue_log ("" = the instance we start).
     records_dir: str = ""
+    # AMI events Asterisk does not produce at all (manager.conf disabledevents).
+    ami_disabled_events: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,10 @@ class _Reader:
                 return value.strip().lower() in ("1", "true", "yes", "on")
             if kind is int and isinstance(value, float):
                 raise ValueError("not a whole number")
+            if kind is list and isinstance(value, str):
+                return value.split(",")  # from the environment: comma-separated
+            if kind is list and not isinstance(value, list):
+                raise TypeError("not a list")
             return kind(value)
         except (TypeError, ValueError) as exc:
             raise SettingsError(f"{where}: expected {kind.__name__}, got {value!r}") from exc
@@ -243,7 +250,19 @@ def _asterisk(r: _Reader, source: Path) -> AsteriskSettings:
         rtp_end=rtp_end,
         agent_endpoints=r.get("asterisk", "agent_endpoints", int),
         records_dir=r.get("asterisk", "records_dir", str),
+        ami_disabled_events=_event_names(r.get("asterisk", "ami_disabled_events", list), source),
     )
+
+
+def _event_names(value: list[str], source: Path) -> tuple[str, ...]:
+    names = tuple(str(v).strip() for v in value if str(v).strip())
+    for name in names:
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", name):
+            raise SettingsError(
+                f"settings [asterisk] ami_disabled_events in {source}: {name!r} is not an AMI "
+                "event name (letters and digits, e.g. Newexten)"
+            )
+    return names
 
 
 def _retention(r: _Reader, source: Path) -> RetentionSettings:

@@ -18,9 +18,17 @@ class CallScript:
     channel: str = "PJSIP/trunk-00000000"
     clock: float = field(init=False)
     _agents: dict[str, str] = field(default_factory=dict)
+    # The call's variables as manager.conf channelvars puts them on each of its events.
+    _chan_vars: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.clock = self.start
+
+    def carrying(self, **variables: str) -> CallScript:
+        """From now on the call's channel has these variables (set by the dialplan or an
+        Originate), and every event of it carries them as ChanVariable headers."""
+        self._chan_vars.update(variables)
+        return self
 
     def after(self, seconds: float) -> CallScript:
         self.clock += seconds
@@ -39,7 +47,10 @@ class CallScript:
             "Uniqueid": self.linkedid,
             "Linkedid": self.linkedid,
         }
-        items = (("Event", name), *{**base, **headers}.items(), *(tail or {}).items())
+        chan_vars = (("ChanVariable", f"{k}={v}") for k, v in self._chan_vars.items())
+        items = (
+            ("Event", name), *{**base, **headers}.items(), *(tail or {}).items(), *chan_vars
+        )
         raw = "\r\n".join(f"{k}: {v}" for k, v in items)
         # Built from items, not a dict: like Asterisk's, a header name may appear twice.
         return Event(name, MappingProxyType(dict(items)), raw, 0.0, items)

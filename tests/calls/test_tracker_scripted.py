@@ -64,7 +64,37 @@ async def test_callback_request_is_recorded_with_number_and_message(calls: Calls
     }
 
 
-async def test_callback_call_links_to_the_request_and_counts_the_attempt(calls: Calls) -> None:
+CALLBACK_VARIABLES = {
+    "L1300_LINE": "callback",
+    "L1300_LANG": "km",
+    "L1300_RELATED_LINKEDID": "1795600000.10",
+    "L1300_CALLBACK_ID": "cb-1",
+}
+
+
+def callback_call(back: CallScript, variables_as: str) -> list:  # type: ignore[type-arg]
+    """The placed callback; its variables as an Asterisk that disables VarSet sends them
+    (ChanVariable on the call's events) or as a recorded stream with VarSet events has them."""
+    arrival = back.new_channel(exten="s")
+    if variables_as == "ChanVariable":
+        back.carrying(**CALLBACK_VARIABLES)
+        variables = []
+    else:
+        variables = [back.var(f"__{k}", v) for k, v in CALLBACK_VARIABLES.items()]
+    return [
+        arrival,
+        *variables,
+        back.after(12)._event(
+            "UserEvent", UserEvent="Line1300Callback", CallbackId="cb-1", Result="answered"
+        ),
+        back.after(95).hangup(),
+    ]
+
+
+@pytest.mark.parametrize("variables_as", ["ChanVariable", "VarSet"])
+async def test_callback_call_links_to_the_request_and_counts_the_attempt(
+    calls: Calls, variables_as: str
+) -> None:
     original = CallScript("1795600000.10", 1795600000.5, caller="+85512345678")
     await calls.replay(callback_request(original))
     async with calls.db.session() as s:
@@ -82,19 +112,7 @@ async def test_callback_call_links_to_the_request_and_counts_the_attempt(calls: 
     back = CallScript(
         "1795603600.20", 1795603600.0, caller="agent003", channel="PJSIP/agent-003-00000009"
     )
-    await calls.replay(
-        [
-            back.new_channel(exten="s"),
-            back.var("__L1300_LINE", "callback"),
-            back.var("__L1300_LANG", "km"),
-            back.var("__L1300_RELATED_LINKEDID", "1795600000.10"),
-            back.var("__L1300_CALLBACK_ID", "cb-1"),
-            back.after(12)._event(
-                "UserEvent", UserEvent="Line1300Callback", CallbackId="cb-1", Result="answered"
-            ),
-            back.after(95).hangup(),
-        ]
-    )
+    await calls.replay(callback_call(back, variables_as))
 
     rows = {r.linkedid: r for r in await call_rows(calls.db)}
     callback = rows["1795603600.20"]

@@ -68,12 +68,30 @@ def test_controller_ami_user_gets_only_the_events_it_reads(tmp_path: Path) -> No
     assert "eventfilter" not in admin
 
 
+def test_asterisk_produces_no_event_nobody_reads_and_every_call_variable_on_call_events(
+    tmp_path: Path,
+) -> None:
+    from call_log.facts import TRACKED_VARIABLES
+
+    manager = render(tmp_path, ami_disabled_events=("Newexten", "VarSet"))["manager.conf"]
+    general = section(manager, "general")
+    assert "disabledevents = Newexten,VarSet" in general.splitlines()
+    [channelvars] = re.findall(r"^channelvars = (.*)$", general, re.M)
+    assert set(channelvars.split(",")) == TRACKED_VARIABLES
+    assert not re.search(r"^disabledevents", render(tmp_path / "all")["manager.conf"], re.M)
+
+
+def test_an_event_the_controller_reads_cannot_be_disabled(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="the controller reads AgentCalled"):
+        render(tmp_path, ami_disabled_events=("Newexten", "AgentCalled"))
+
+
 def test_controller_ami_user_has_least_privilege(tmp_path: Path) -> None:
     manager = render(tmp_path)["manager.conf"]
     user = section(manager, "line1300")
     rights = set(re.findall(r"^(?:read|write) = (.*)$", user, re.M)[0].split(","))
     rights |= set(re.findall(r"^(?:read|write) = (.*)$", user, re.M)[1].split(","))
-    assert not rights & {"command", "system", "config", "all"}
+    assert not rights & {"command", "system", "config", "all", "dialplan"}
     assert "bindaddr = 127.0.0.1" in manager
     assert "write = all" in section(manager, "sandbox-admin")
 
@@ -179,3 +197,20 @@ def test_port_leases_do_not_overlap() -> None:
     finally:
         first.release()
         second.release()
+
+
+def test_disabled_events_setting_default_environment_and_bad_names(tmp_path: Path) -> None:
+    from settings import load_settings
+    from settings.loader import SettingsError
+
+    base = {"LINE1300_GENERAL_STATE_DIR": str(tmp_path)}
+    assert load_settings(env=base).asterisk.ami_disabled_events == (
+        "Newexten", "VarSet", "TestEvent"
+    )
+    every = {**base, "LINE1300_ASTERISK_AMI_DISABLED_EVENTS": ""}
+    assert load_settings(env=every).asterisk.ami_disabled_events == ()
+    some = {**base, "LINE1300_ASTERISK_AMI_DISABLED_EVENTS": "Newexten, RTCPSent"}
+    assert load_settings(env=some).asterisk.ami_disabled_events == ("Newexten", "RTCPSent")
+    bad = {**base, "LINE1300_ASTERISK_AMI_DISABLED_EVENTS": "Newexten,Var Set"}
+    with pytest.raises(SettingsError, match="'Var Set' is not an AMI event name"):
+        load_settings(env=bad)

@@ -61,6 +61,9 @@ def ivr_asterisk(
         **os.environ,
         "LINE1300_GENERAL_STATE_DIR": str(state),
         "LINE1300_ROUTING_WRAPUP_SECONDS": "0",
+        # These tests watch the dialplan's steps (Newexten), which a production Asterisk does
+        # not produce (settings [asterisk] ami_disabled_events).
+        "LINE1300_ASTERISK_AMI_DISABLED_EVENTS": "",
     }
     settings = load_settings(env=env)
     try:
