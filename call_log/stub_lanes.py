@@ -40,12 +40,6 @@ class StubLanes:
         self._tails[linkedid] = task
         task.add_done_callback(lambda done: self._forget(linkedid, done))
 
-    async def settled(self, linkedid: str) -> None:
-        """Every stub change of this call handed over so far is done."""
-        tail = self._tails.get(linkedid)
-        if tail is not None:
-            await asyncio.wait({tail})
-
     async def drain(self) -> None:
         while self._tails:
             await asyncio.wait(set(self._tails.values()))

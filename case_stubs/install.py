@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -37,7 +35,7 @@ async def _stubs(app: web.Application) -> AsyncIterator[None]:
     store = settings.case_store
     queue = OutboxQueue(
         db,
-        owner=f"{socket.gethostname()}:{os.getpid()}",
+        owner=app[LEASES].holder,  # this controller, as its duty leases name it
         # Longer than one PUT may take, so a live claim never expires under its sender.
         lease=timedelta(seconds=store.timeout * 3 + 5),
     )

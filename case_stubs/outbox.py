@@ -15,9 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
-import os
 import random
-import socket
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ami import Backoff
 from case_stubs.models import OutboxRow, OutboxState, StubRow
 from storage import Database
+from storage.leases import is_gone
 
 log = structlog.get_logger(__name__)
 
@@ -52,22 +51,6 @@ def _utcnow() -> datetime:
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _claimed_by_dead_local_process(token: str) -> bool:
-    """True for a token "{host}:{pid}/..." (the controller's owner name, case_stubs.install)
-    naming this host and a process that no longer runs."""
-    owner = token.partition("/")[0]
-    host, _, pid = owner.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # alive, another user's
-        return False
-    return False
 
 
 class Verdict(enum.Enum):
@@ -156,7 +139,8 @@ class OutboxQueue:
     async def release_dead_claims(self) -> None:
         """At start-up: claims left by a controller on this host that is no longer running
         (a crash, a restart), so its stubs do not wait out the lease. Claims of a live
-        process, or of another host, are left to their lease."""
+        process, or of another host, are left to their lease. The owner is the controller's
+        identity (storage.leases.controller_identity); claim tokens are "{owner}/{12 hex}"."""
         now = self._clock()
         async with self._db.session() as session:
             tokens = (
@@ -166,7 +150,7 @@ class OutboxQueue:
                     .distinct()
                 )
             ).scalars()
-            dead = [t for t in tokens if t and _claimed_by_dead_local_process(t)]
+            dead = [t for t in tokens if t and is_gone(t.partition("/")[0], self._owner)]
             if dead:
                 await session.execute(
                     update(OutboxRow)

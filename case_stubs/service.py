@@ -428,6 +428,13 @@ class CaseStubService:
             raise StubNotFound(stub_id)
         return view_for(viewer, row.body, row.handled_by)
 
+    def draft_view(self, call: CallSnapshot, viewer: User) -> dict[str, Any]:
+        """The stub `call` makes as it stands, as `viewer` may see it, from memory (nothing read
+        or written): what a ringing agent's pop shows before the stub may be stored. The number
+        stays masked for an agent until they take the call."""
+        handled_by = [call.agent_id] if call.agent_id else []
+        return view_for(viewer, merge_call(None, call, None, self._tz), handled_by)
+
     async def list_since(
         self, since: datetime, viewer: User, limit: int = 200
     ) -> list[dict[str, Any]]:

@@ -11,25 +11,21 @@ and the feed writes the entry right after handing the pop to the hub (screen_pop
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import Any, Final, Protocol
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from caller_flags.store import FlagStore
+from call_log.record import CallSnapshot
+from caller_flags.store import Flag, FlagStore
 from case_stubs.service import StubNotFound
 from outcomes.taxonomy import Taxonomy
-from privacy import mask_number
 from screen_pop.desk import OpenContact
 from screen_pop.hub import Outgoing
 from storage import Database
 from web.accounts import User
-
-if TYPE_CHECKING:
-    from caller_flags.store import Flag
-    from screen_pop.caller_context import CallerContext
 
 log = structlog.get_logger(__name__)
 
@@ -38,14 +34,36 @@ Clock = Callable[[], datetime]
 
 
 class StubViews(Protocol):
-    """The case-stub reads the pop needs, in the pop's session (case_stubs.CaseStubService)."""
+    """The case-stub views the pop needs (case_stubs.CaseStubService): reads in the pop's
+    session, and the stub a call makes before it is stored."""
 
     async def view(self, session: AsyncSession, stub_id: str, viewer: User) -> dict[str, Any]: ...
+
+    def draft_view(self, call: CallSnapshot, viewer: User) -> dict[str, Any]: ...
 
     async def previous_in(
         self, session: AsyncSession, caller_number: str | None, limit: int = ...,
         *, exclude: str | None = None,
     ) -> list[dict[str, Any]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CallerContext:
+    """What a pop shows about the caller besides this contact: earlier contacts and flags."""
+
+    number: str | None
+    previous: list[dict[str, Any]] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
+
+
+async def read_caller_context(
+    session: AsyncSession, stubs: StubViews, flags: FlagStore, number: str | None,
+    *, exclude: str, limit: int = PREVIOUS_LIMIT,
+) -> CallerContext:
+    if not number:
+        return CallerContext(number)
+    previous = await stubs.previous_in(session, number, limit, exclude=exclude)
+    return CallerContext(number, previous, await flags.active_for(session, number))
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,28 +98,27 @@ class BuildPop:
         async with self.db.session() as session:
             read_at = self.clock()
             stub, viewed = await self._stub(session, contact, viewer)
-            previous = await self.stubs.previous_in(
-                session, contact.call.caller_number, self.previous_limit, exclude=contact.stub_id
+            context = await read_caller_context(
+                session, self.stubs, self.flags, contact.call.caller_number,
+                exclude=contact.stub_id, limit=self.previous_limit,
             )
-            flags = await self.flags.active_for(session, contact.call.caller_number)
-        return self._pop(contact, viewer, stub, previous, flags, viewed, read_at)
+        return self._pop(contact, viewer, stub, context, viewed, read_at)
 
     def ringing(self, contact: OpenContact, viewer: User, context: CallerContext) -> Pop:
-        """The ring's pop, from memory: the call's details as its stub shows them."""
-        return self._pop(
-            contact, viewer, _stub_from_call(contact, viewer), context.previous, context.flags,
-            contact.stub_id, self.clock(),
-        )
+        """The ring's pop, from memory: the stub the call makes, and the caller's context."""
+        stub = self.stubs.draft_view(contact.call, viewer)
+        return self._pop(contact, viewer, stub, context, contact.stub_id, self.clock())
 
     def _pop(
         self, contact: OpenContact, viewer: User, stub: Mapping[str, Any],
-        previous: list[dict[str, Any]], flags: list[Flag], viewed: str | None, read_at: datetime,
+        context: CallerContext, viewed: str | None, read_at: datetime,
     ) -> Pop:
+        flags = context.flags
         body = {
             "type": "pop",
             **_timing(contact),
             "stub": stub,
-            "previous": previous,
+            "previous": context.previous,
             "flags": [f.as_json(viewer, self.taxonomy) for f in flags],
             "test_number": any(f.kind == "test" for f in flags),
             "sent_at": self.clock().isoformat(),
@@ -117,7 +134,7 @@ class BuildPop:
             # Not yet stored (a page reconnecting while its contact rings): the call record,
             # masked as the stub would be, as on the ring's pop.
             log.info("screen_pop.stub_not_yet_stored", stub_id=contact.stub_id)
-            return _stub_from_call(contact, viewer), None
+            return self.stubs.draft_view(contact.call, viewer), None
 
 
 def _timing(contact: OpenContact) -> dict[str, Any]:
@@ -134,28 +151,6 @@ def _timing(contact: OpenContact) -> dict[str, Any]:
         "queued_at": _iso(started),
         "wait_seconds": round(max(0.0, (waited_until - started).total_seconds()), 1),
         "disposition": contact.disposition,
-    }
-
-
-def _stub_from_call(contact: OpenContact, viewer: User) -> dict[str, Any]:
-    call = contact.call
-    number = call.caller_number
-    return {
-        "id": call.stub_id,
-        "call_id": call.linkedid,
-        "line": call.line,
-        "dialed": call.dialed,
-        "caller": {
-            "number": number if viewer.is_supervisor or not number else mask_number(number),
-            "country": call.caller_country,
-        },
-        "language": call.language,
-        "priority": call.priority,
-        "ivr": {"selections": list(call.ivr_path)},
-        "queue": call.queue,
-        "received_at": call.received_at.isoformat(),
-        "disposition": call.disposition,
-        "outcome": None,
     }
 
 

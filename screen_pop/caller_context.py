@@ -11,13 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import OrderedDict
-from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Final
 
 import structlog
 
-from caller_flags.store import Flag, FlagStore
-from screen_pop.build import PREVIOUS_LIMIT, StubViews
+from caller_flags.store import FlagStore
+from screen_pop.build import PREVIOUS_LIMIT, CallerContext, StubViews, read_caller_context
 from storage import Database
 
 log = structlog.get_logger(__name__)
@@ -25,13 +24,6 @@ log = structlog.get_logger(__name__)
 # Calls whose context is kept: far more than can be live at once (a call's context is dropped
 # when it ends); the bound only matters if ends were missed (a lost AMI link).
 KEEP_CALLS: Final = 5_000
-
-
-@dataclass(frozen=True, slots=True)
-class CallerContext:
-    number: str | None
-    previous: list[dict[str, Any]] = field(default_factory=list)
-    flags: list[Flag] = field(default_factory=list)
 
 
 class CallerContexts:
@@ -96,8 +88,7 @@ class CallerContexts:
         if not number:
             return CallerContext(number)
         async with self._db.session() as session:
-            previous = await self._stubs.previous_in(
-                session, number, self._previous_limit, exclude=stub_id
+            return await read_caller_context(
+                session, self._stubs, self._flags, number,
+                exclude=stub_id, limit=self._previous_limit,
             )
-            flags = await self._flags.active_for(session, number)
-        return CallerContext(number, previous, flags)

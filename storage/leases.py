@@ -70,6 +70,25 @@ def controller_identity() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[:128]
 
 
+def is_gone(identity: str, mine: str) -> bool:
+    """True when `identity` (a `controller_identity()`) names a process on this host that no
+    longer runs: its pid is dead, or is this process's under another identity (reused after a
+    restart). A cut-off identity or another host's is never called gone."""
+    parts = identity.rsplit(":", 2)
+    if len(parts) != 3 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+        return False
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return identity != mine
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
 @dataclass(frozen=True, slots=True)
 class LeaseInfo:
     duty: str

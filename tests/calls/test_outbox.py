@@ -21,6 +21,7 @@ from case_stubs.agents import AgentDirectory
 from case_stubs.outbox import HttpStubSender, OutboxQueue, StubPusher, Verdict, classify
 from case_stubs.service import CaseStubService, Stub, StubWriter
 from storage import Database
+from storage.leases import controller_identity, is_gone
 from tests.calls.dbview import outbox_rows, stub_rows
 from tests.calls.receiver import CaseStore
 from web.accounts import Role, User
@@ -236,23 +237,44 @@ async def test_a_restart_takes_back_the_claims_of_the_dead_process_at_once(
     d = delivery
     for i in range(3):
         await d.contact(f"claimed, then the controller crashed {i}")
-    await _claim_everything_as(d, f"{socket.gethostname()}:{_dead_pid()}")
-    async with running(d.pusher(owner=f"{socket.gethostname()}:{os.getpid()}")):
+    await _claim_everything_as(d, f"{socket.gethostname()}:{_dead_pid()}:0badf00d")
+    async with running(d.pusher(owner=controller_identity())):
         await d.wait_all_delivered(timeout=5.0)  # well before the 10-minute lease
     await assert_each_stub_arrived_once_at_its_highest_revision(d)
 
 
-@pytest.mark.parametrize("holder", ["live", "other host"])
+@pytest.mark.parametrize("holder", ["live", "other host", "unknown form"])
 async def test_a_start_leaves_the_claims_of_a_live_controller_alone(
     delivery: Delivery, holder: str
 ) -> None:
     d = delivery
-    await d.contact("claimed by a controller that is still sending")
-    host = socket.gethostname() if holder == "live" else "another-node"
-    await _claim_everything_as(d, f"{host}:{os.getpid() if holder == 'live' else _dead_pid()}")
-    async with running(d.pusher(owner="newcomer")):
-        await asyncio.sleep(0.8)
-    assert d.store.requests == []
+    claimed = await d.contact("claimed by a controller that is still sending")
+    other_controller = subprocess.Popen(["sleep", "30"])  # another process, still running
+    owner = {
+        "live": f"{socket.gethostname()}:{other_controller.pid}:0badf00d",
+        "other host": f"another-node:{_dead_pid()}:0badf00d",
+        "unknown form": "controller-a",
+    }[holder]
+    await _claim_everything_as(d, owner)
+    free = await d.contact("nobody claimed this one")
+    async with running(d.pusher(owner=controller_identity())):
+        async with asyncio.timeout(5):
+            while (free.id, 1) not in [(i, r) for i, r, _ in d.store.requests]:
+                await asyncio.sleep(0.05)
+    other_controller.kill()
+    other_controller.wait()
+    assert claimed.id not in {i for i, _, _ in d.store.requests}
+
+
+def test_an_identity_is_gone_only_for_a_dead_pid_or_a_reused_one_on_this_host() -> None:
+    me = controller_identity()
+    host = socket.gethostname()
+    assert not is_gone(me, me)
+    assert is_gone(f"{host}:{os.getpid()}:0ldrun00", me)  # this pid, an earlier process
+    assert is_gone(f"{host}:{_dead_pid()}:0badf00d", me)
+    assert not is_gone(f"{host}:1:0badf00d", me)  # init runs
+    assert not is_gone(f"elsewhere:{_dead_pid()}:0badf00d", me)
+    assert not is_gone("controller-a", me)
 
 
 def _dead_pid() -> int:
