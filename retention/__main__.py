@@ -42,11 +42,15 @@ def _parser() -> argparse.ArgumentParser:
 
 def render(report: PurgeReport) -> str:
     verb = "would remove" if report.dry_run else "removed"
-    counts = report.counts()
+    counts = report.removed_counts()
     lines = [f"{'dry run: ' if report.dry_run else ''}{verb} "
              + ", ".join(f"{n} {LABELS[Kind(kind)]}" for kind, n in counts.items())
              + ("" if report.dry_run else f"; {report.files_removed} file(s) deleted")]
-    for kind, n in counts.items():
+    held_back = {kind: n - counts[kind] for kind, n in report.counts().items() if n > counts[kind]}
+    if held_back:
+        lines.append("held back since listed (kept): "
+                     + ", ".join(f"{n} {LABELS[Kind(kind)]}" for kind, n in held_back.items()))
+    for kind, n in report.counts().items():
         if n:
             lines.append(f"  {kind}: {' '.join(report.ids(kind))}")
     return "\n".join(lines)

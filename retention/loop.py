@@ -1,4 +1,7 @@
-"""The daily purge, at the configured local time ([retention] purge_time)."""
+"""The daily purge, at the configured local time ([retention] purge_time).
+
+With several controllers on one database, only the one holding the purge's duty lease
+(`may_act`) purges; the others skip that day's run."""
 
 from __future__ import annotations
 
@@ -22,12 +25,14 @@ class PurgeLoop:
     def __init__(
         self, purge: PurgeExpired, at: time, tz: tzinfo, clock: Clock,
         sleep: Callable[[float], Any] = asyncio.sleep,
+        may_act: Callable[[], bool] = lambda: True,
     ) -> None:
         self._purge = purge
         self._at = at
         self._tz = tz
         self._clock = clock
         self._sleep = sleep
+        self._may_act = may_act
 
     def next_run(self, now: datetime) -> datetime:
         local = now.astimezone(self._tz)
@@ -40,6 +45,9 @@ class PurgeLoop:
         while True:
             now = self._clock()
             await self._sleep((self.next_run(now) - now).total_seconds())
+            if not self._may_act():
+                log.info("retention.purge_skipped", reason="another controller holds the duty")
+                continue
             try:
                 await self._purge.execute(dry_run=False)
             except Exception:  # a failed purge must not end the loop: tomorrow tries again

@@ -17,6 +17,10 @@ What is past its period, per kind (retention.policy.Kind), and what holds it bac
 - agent activity intervals: from their end; an open interval stays.
 - audit entries: from the entry.
 
+A thing that became held back between the listing and the removal stays with its dependants
+(a call with its steps, a stub with its report facts); the counts logged and audited are the rows
+actually removed.
+
 A dry run lists exactly what a real run would remove and removes nothing. Only ids are logged
 (media ids, linkedids, stub and callback ids, row numbers), never a caller's number. Each real
 run is one audit entry with the counts per kind.
@@ -25,12 +29,12 @@ run is one audit entry with the counts per kind.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import structlog
-from sqlalchemy import ColumnElement, Delete, delete, exists, func, or_, select
+from sqlalchemy import ColumnElement, CursorResult, Delete, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
@@ -74,12 +78,20 @@ class PurgeReport:
     at: datetime
     items: tuple[Expired, ...]
     files_removed: int = 0
+    # A real run: the rows removed per kind. Fewer than listed when a row became held back
+    # between the listing and the removal (it stays, with its dependants).
+    removed: dict[str, int] | None = None
 
     def counts(self) -> dict[str, int]:
+        """What was listed per kind (a dry run: what a real run would remove)."""
         counts = {kind.value: 0 for kind in Kind}
         for item in self.items:
             counts[item.kind] += 1
         return counts
+
+    def removed_counts(self) -> dict[str, int]:
+        """The rows removed per kind (a dry run: the listed counts)."""
+        return self.counts() if self.removed is None else dict(self.removed)
 
     def ids(self, kind: str) -> list[str]:
         return [item.id for item in self.items if item.kind == kind]
@@ -87,7 +99,7 @@ class PurgeReport:
     def as_json(self) -> dict[str, Any]:
         return {
             "dry_run": self.dry_run, "at": self.at.isoformat(), "counts": self.counts(),
-            "files_removed": self.files_removed,
+            "removed": self.removed, "files_removed": self.files_removed,
             "ids": {kind: self.ids(kind) for kind in self.counts()},
         }
 
@@ -111,7 +123,7 @@ class PurgeExpired:
         else:
             files = self._files.remove(i for i in items if i.kind in _MEDIA)
             report = PurgeReport(False, now, items, files)
-            await self._remove_rows(report, actor)
+            report = replace(report, removed=await self._remove_rows(report, actor))
         self._log(report)
         return report
 
@@ -184,32 +196,41 @@ class PurgeExpired:
 
     # --- removal ---------------------------------------------------------------------------
 
-    async def _remove_rows(self, report: PurgeReport, actor: str) -> None:
+    async def _remove_rows(self, report: PurgeReport, actor: str) -> dict[str, int]:
         """Every row of the report in one transaction, with the run's audit entry. A row that
-        became held back since it was listed (a stub edited again, a callback reopened) stays."""
+        became held back since it was listed (a stub edited again, a callback reopened) stays,
+        with its dependants. Returns the rows removed per kind (the audit entry's counts)."""
+        removed = {kind.value: 0 for kind in Kind}
         async with self._db.session() as session:
             for kind, statements in _DELETES.items():
                 ids: Sequence[str | int] = report.ids(kind)
                 if kind in _INT_IDS:
                     ids = [int(i) for i in ids]
                 for batch in _batches(ids):
-                    for statement in statements(batch):
+                    *dependants, own = statements(batch)
+                    for statement in dependants:
                         await session.execute(statement)
+                    result = cast(CursorResult[Any], await session.execute(own))
+                    removed[kind.value] += result.rowcount
             await audit.record(
                 session, actor, "retention_purge", "retention", report.at.isoformat(),
-                after={"counts": report.counts(), "files_removed": report.files_removed,
+                after={"counts": removed, "listed": report.counts(),
+                       "files_removed": report.files_removed,
                        "policy_days": self._policy.as_json()},
             )
+        return removed
 
     @staticmethod
     def _log(report: PurgeReport) -> None:
+        removed = report.removed_counts()
         for kind, count in report.counts().items():
             if count:
                 ids = report.ids(kind)
-                log.info("retention.removed", dry_run=report.dry_run, kind=kind, count=count,
+                log.info("retention.removed", dry_run=report.dry_run, kind=kind,
+                         count=removed[kind], held_back=count - removed[kind],
                          ids=ids[:_LOGGED_IDS], more=max(0, count - _LOGGED_IDS))
         log.info("retention.purged", dry_run=report.dry_run, files=report.files_removed,
-                 **report.counts())
+                 **removed)
 
 
 def _undelivered(stub_id: Any) -> ColumnElement[bool]:
@@ -228,17 +249,29 @@ def _closed() -> ColumnElement[bool]:
 
 Batch = Sequence[Any]
 
-# Per kind, in order, the statements that remove a batch of its ids (dependants first).
+
+def _removable_calls(ids: Batch) -> Select[Any]:
+    """The calls of `ids` still to go: not held back by their stub (the steps follow the call)."""
+    return select(CallRow.linkedid).where(CallRow.linkedid.in_(ids),
+                                          ~_undelivered(CallRow.stub_id))
+
+
+# Per kind, in order, the statements that remove a batch of its ids (dependants first, each
+# under its parent's guard). The last statement removes the kind's own rows: its rowcount is
+# the number removed.
 _DELETES: Final[dict[Kind, Callable[[Batch], list[Delete]]]] = {
     Kind.CALL_RECORDING: lambda ids: [delete(MediaRow).where(MediaRow.id.in_(ids))],
     Kind.CALLBACK_MESSAGE: lambda ids: [delete(MediaRow).where(MediaRow.id.in_(ids))],
     Kind.CALL_RECORD: lambda ids: [
-        delete(CallStepRow).where(CallStepRow.linkedid.in_(ids)),
-        delete(CallRow).where(CallRow.linkedid.in_(ids), ~_undelivered(CallRow.stub_id)),
+        delete(CallStepRow).where(CallStepRow.linkedid.in_(_removable_calls(ids))),
+        delete(CallRow).where(CallRow.linkedid.in_(_removable_calls(ids))),
     ],
+    # A stub's facts go only with the stub: under the CASE_STUB delete's own guard.
     Kind.REPORT_FACT: lambda ids: [
-        delete(ReportProblemRow).where(ReportProblemRow.stub_id.in_(ids)),
-        delete(ReportContactRow).where(ReportContactRow.stub_id.in_(ids)),
+        delete(ReportProblemRow).where(ReportProblemRow.stub_id.in_(ids),
+                                       ~_undelivered(ReportProblemRow.stub_id)),
+        delete(ReportContactRow).where(ReportContactRow.stub_id.in_(ids),
+                                       ~_undelivered(ReportContactRow.stub_id)),
     ],
     Kind.STUB_OUTBOX: lambda ids: [
         delete(OutboxRow).where(OutboxRow.stub_id.in_(ids), _delivered()),

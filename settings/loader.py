@@ -14,7 +14,7 @@ import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 ENV_PREFIX = "LINE1300_"
 SECRET_NAMES = ("ami_secret", "case_store_token", "web_session_key")
@@ -139,6 +139,16 @@ class _Reader:
         self._raw = raw
         self._source = source
         self._env = env
+
+    @property
+    def env(self) -> Mapping[str, str]:
+        return self._env
+
+    def has(self, section: str, key: str) -> bool:
+        """Whether the file or the environment sets it."""
+        section_values = self._raw.get(section)
+        return (f"{ENV_PREFIX}{section}_{key}".upper() in self._env
+                or (isinstance(section_values, Mapping) and key in section_values))
 
     def get(self, section: str, key: str, kind: type) -> Any:
         env_name = f"{ENV_PREFIX}{section}_{key}".upper()
@@ -265,7 +275,29 @@ def _event_names(value: list[str], source: Path) -> tuple[str, ...]:
     return names
 
 
+# Settings that moved to [retention]: still set under their old name, they would be ignored.
+_MOVED_TO_RETENTION: Final = {
+    "retention_recordings_days": "call_recordings_days",
+    "retention_callback_messages_days": "callback_messages_days",
+    "retention_call_records_days": "call_records_days",
+    "purge_time": "purge_time",
+}
+
+
+def _refuse_moved(r: _Reader, source: Path) -> None:
+    for old, new in _MOVED_TO_RETENTION.items():
+        env_name = f"{ENV_PREFIX}recordings_{old}".upper()
+        if r.has("recordings", old):
+            where = (f"environment variable {env_name}" if env_name in r.env
+                     else f"setting [recordings] {old} in {source}")
+            raise SettingsError(
+                f"{where}: [recordings] {old} moved to [retention] {new}"
+                f" (environment variable {ENV_PREFIX}RETENTION_{new.upper()})"
+            )
+
+
 def _retention(r: _Reader, source: Path) -> RetentionSettings:
+    _refuse_moved(r, source)
     days = {
         f.name: r.get("retention", f.name, int)
         for f in fields(RetentionSettings)

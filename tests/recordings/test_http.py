@@ -9,11 +9,13 @@ import shutil
 import subprocess
 import time
 import wave
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
 
 from recordings.keys import MEDIA
+from storage.audit import AuditEntry
 from tests.recordings.conftest import (
     MESSAGES,
     Site,
@@ -21,6 +23,7 @@ from tests.recordings.conftest import (
     recent,
     recorded,
 )
+from web.keys import DATABASE
 
 
 async def test_supervisor_and_answering_agent_may_listen_others_may_not(site: Site) -> None:
@@ -183,6 +186,14 @@ async def test_upload_refusals_say_what_is_wrong(site: Site) -> None:
 
 
 async def test_retention_preview(site: Site) -> None:
+    # One row past its period (an audit entry older than its 3650 days), one inside it.
+    async with site.app[DATABASE].session() as s:
+        old, young = (AuditEntry(at=datetime.now(UTC) - timedelta(days=days), actor="sup",
+                                 action="view_stub", subject_type="case_stub", subject_id="x",
+                                 before=None, after=None) for days in (3651, 3649))
+        s.add_all([old, young])
+        await s.flush()
+        old_id = old.id
     supervisor = await site.as_user("supervisor", "sup-pass")
     body = await (await supervisor.get("/api/retention")).json()
     assert body["policy_days"] == {
@@ -193,3 +204,7 @@ async def test_retention_preview(site: Site) -> None:
     assert body["dry_run"]["dry_run"] is True
     assert set(body["dry_run"]["counts"]) == {*body["policy_days"], "report_fact"}
     assert body["dry_run"]["counts"]["call_record"] == 0
+    assert body["dry_run"]["counts"]["audit_entry"] == 1
+    assert body["dry_run"]["ids"]["audit_entry"] == [str(old_id)]
+    async with site.app[DATABASE].session() as s:  # a preview removes nothing
+        assert await s.get(AuditEntry, old_id) is not None

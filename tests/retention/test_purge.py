@@ -269,6 +269,7 @@ async def test_each_kind_old_goes_young_and_held_back_stay(site: Site) -> None:
         [run] = await audit.entries(s, subject_type="retention")
     assert (run.actor, run.action) == ("retention", "retention_purge")
     assert run.after["counts"] == {k.value: len(v) for k, v in expected.items()}
+    assert run.after["listed"] == run.after["counts"]
     assert run.after["policy_days"]["audit_entry"] == e_days
 
     # Logged per kind, ids only: never the caller's number.
@@ -293,3 +294,46 @@ async def test_dry_run_reports_the_counts_and_writes_no_audit_entry(site: Site) 
     assert "1 audit log entry(ies)" in render(report)
     async with site.db.session() as s:
         assert await audit.entries(s, subject_type="retention") == []
+
+
+async def test_a_stub_held_back_after_the_listing_keeps_its_call_steps_and_facts(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between the listing and the removal the stub is edited again (its outbox row pending): the
+    call, its steps, the stub and its report facts all stay; the run counts what it removed."""
+    call_days = site.days(Kind.CALL_RECORD)
+    edited = stub(ago(call_days + 1))
+    await site.add(edited, outbox(edited.id, OutboxState.DELIVERED, ago(call_days + 1)),
+                   *fact(edited.id, edited.created_at))
+    old_call = call(ago(call_days + 1), edited.id)
+    await site.add(old_call, step(old_call.linkedid, old_call.received_at))
+    listing = site.purge._find_expired
+
+    async def list_then_edit(now: datetime) -> Any:
+        items = await listing(now)
+        async with site.db.session() as s:
+            row = await s.get(OutboxRow, edited.id)
+            assert row is not None
+            row.state, row.revision = OutboxState.PENDING.value, 2
+        return items
+
+    monkeypatch.setattr(site.purge, "_find_expired", list_then_edit)
+    before = await site.inventory()
+    done = await site.purge.execute(dry_run=False)
+
+    listed = done.counts()
+    for kind in (Kind.CALL_RECORD, Kind.CASE_STUB, Kind.REPORT_FACT):
+        assert listed[kind] == 1, kind
+    after = await site.inventory()
+    assert after["calls"] == {old_call.linkedid}
+    assert after["call_steps"] == {old_call.linkedid}
+    assert after["case_stubs"] == {edited.id}
+    assert after["report_contacts"] == after["report_contact_problems"] == {edited.id}
+    assert after["case_stub_outbox"] == {edited.id}
+    assert after["audit_log"] >= before["audit_log"]
+    assert done.removed_counts() == {k.value: 0 for k in Kind}
+    async with site.db.session() as s:
+        [run] = await audit.entries(s, subject_type="retention")
+    assert run.after["counts"] == {k.value: 0 for k in Kind}
+    assert run.after["listed"][Kind.CALL_RECORD] == 1
+    assert "held back since listed (kept): 1 call record(s)" in render(done)
