@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from agent_routing.skills import routing
 from ami import Event
-from reports.wallboard.hub import CLIENT_QUEUE, Client
+from reports.kpis import ComputeKpis
+from reports.wallboard.feed import WallboardFeed
+from reports.wallboard.hub import CLIENT_QUEUE, Client, WallboardHub
 from reports.wallboard.live import LiveQueues
 
 
@@ -151,3 +155,59 @@ async def test_a_slow_screen_skips_to_the_newest_board() -> None:
     assert client.queue.qsize() == CLIENT_QUEUE
     assert client.dropped == 5
     assert client.queue.get_nowait() == {"n": 5}
+
+
+class CountingKpis:
+    """Today's figures for the feed, counting how often they are computed."""
+
+    threshold = 20
+
+    def __init__(self) -> None:
+        self.summaries = 0
+
+    async def summary(self, _filter: object) -> tuple[Any, list[Any]]:
+        self.summaries += 1
+        return Figures(self.summaries), []
+
+
+class Figures:
+    def __init__(self, offered: int) -> None:
+        self.offered = offered
+
+    def as_json(self) -> dict[str, Any]:
+        keys = ("offered", "answered", "abandoned", "service_level", "abandon_rate", "asa",
+                "longest_wait")
+        return {k: self.offered if k == "offered" else 0 for k in keys}
+
+
+class RecordingHub(WallboardHub):
+    def __init__(self) -> None:
+        super().__init__()
+        self.boards: list[dict[str, Any]] = []
+
+    def publish(self, message: dict[str, Any]) -> None:
+        self.boards.append(message)
+        super().publish(message)
+
+
+async def test_a_burst_of_call_ends_makes_a_board_per_interval_not_per_event() -> None:
+    kpis, hub = CountingKpis(), RecordingHub()
+    boards = hub.boards
+    feed = WallboardFeed(live(Clock()), cast(ComputeKpis, kpis), hub, ZoneInfo("Asia/Bangkok"),
+                         min_interval=0.2, clock=lambda: datetime(2026, 11, 25, tzinfo=UTC))
+    running = asyncio.create_task(feed.run())
+    try:
+        await asyncio.sleep(0.05)  # the first board, at once
+        for n in range(200):  # 200 callers join and leave within ~0.5 s
+            feed.on_event(caller("QueueCallerJoin", "counsel-th", f"1700000000.{n}"))
+            feed.on_event(caller("QueueCallerLeave", "counsel-th", f"1700000000.{n}"))
+            await asyncio.sleep(0.0025)
+        await asyncio.sleep(0.5)
+    finally:
+        running.cancel()
+    # One board at start, then one per 0.2 s of changes (and one after the last): not 400.
+    assert 3 <= len(boards) <= 7, len(boards)
+    assert kpis.summaries == len(boards)
+    # The last board came after the last change: nothing waits for the 5 s refresh.
+    assert boards[-1]["today"]["total"]["offered"] == kpis.summaries
+    assert row(boards[-1], "counsel-th")["waiting"] == 0
