@@ -20,6 +20,7 @@ from ivr.install import install as install_ivr
 from outcomes.install import install as install_outcomes
 from recordings.install import install as install_recordings
 from reports.install import install as install_reports
+from retention.install import install as install_retention
 from screen_pop.install import install as install_screen_pop
 from settings import Settings
 from storage import Database, upgrade_to_head
@@ -60,6 +61,7 @@ def room_installers() -> list[Installer]:
         install_screen_pop,
         install_outcomes,  # after the pops: a saved outcome closes the pop
         install_recordings,  # listens for ended calls and writes to stubs
+        install_retention,  # the daily purge of every kind of personal data, its preview
         install_reports,  # last: the wallboard reads the roster room's coverage warnings
     ]
 

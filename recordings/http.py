@@ -1,5 +1,6 @@
 """HTTP API and page of the media room: recordings and callback messages (listening is
-role-checked and audited), the transcription queue, prompt upload, the retention preview."""
+role-checked and audited), the transcription queue, prompt upload. (The retention preview:
+retention.http.)"""
 
 from __future__ import annotations
 
@@ -254,18 +255,6 @@ async def _audio_part(request: web.Request, details: dict[str, Any]) -> BodyPart
     raise json_error(web.HTTPBadRequest, f"no file in field '{UPLOAD_FIELD}'", **details)
 
 
-# --- retention -----------------------------------------------------------------------------
-
-@require(Role.SUPERVISOR)
-@api_doc("Retention periods, and what the next purge would remove (a dry run: ids, no numbers)",
-         tags=TAGS)
-async def retention_preview(request: web.Request) -> web.Response:
-    services = _services(request)
-    report = await services.purge.execute(dry_run=True, actor=current_user(request).username)
-    return web.json_response({"policy_days": services.policy.as_json(),
-                              "dry_run": report.as_json()})
-
-
 def setup_routes(app: web.Application) -> None:
     r = app.router
     r.add_get("/recordings", page("recordings.html", Role.SUPERVISOR, Role.AGENT))
@@ -277,4 +266,3 @@ def setup_routes(app: web.Application) -> None:
     r.add_post("/api/transcriptions/{media_id}/retry", retry_transcript)
     r.add_get("/api/prompts", list_prompts)
     r.add_post("/api/prompts/{prompt_id}/{lang}", upload_prompt)
-    r.add_get("/api/retention", retention_preview)

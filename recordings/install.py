@@ -1,9 +1,8 @@
-"""The media room in the app: recordings, callback messages, transcription, prompts, retention.
+"""The media room in the app: recordings, callback messages, transcription, prompts.
 
 Background work (cleanup_ctx, cancelled and awaited on shutdown): the media loop (discover,
-archive, queue transcriptions; woken by ended calls on the call bus), the Vosk worker and the
-daily retention purge (retention/: every kind of personal data, not only media), run by the
-controller holding the purge's duty lease when several share one database.
+archive, queue transcriptions; woken by ended calls on the call bus) and the Vosk worker. The
+purge of recordings and messages past their period is the retention room's (retention.install).
 `build_media_room` is the same assembly for tests, with any clock.
 """
 
@@ -38,18 +37,12 @@ from recordings.transcription_service import (
     TranscriptionProgress,
 )
 from recordings.views import ListCallbackMessages, ListRecordings
-from retention.files import MediaFiles
-from retention.loop import PurgeLoop, parse_clock_time
 from retention.policy import RetentionPolicy
-from retention.purge import PurgeExpired
 from settings import Settings
 from storage import Database
-from storage.leases import DutyLeases, LeaseKeeper
-from web.keys import DATABASE, LEASES, SETTINGS
+from web.keys import DATABASE, SETTINGS
 
 Clock = Callable[[], datetime]
-# With several controllers on one database (PostgreSQL), one of them purges: this duty's holder.
-PURGE_DUTY = "retention-purge"
 
 
 def install(app: web.Application) -> None:
@@ -64,20 +57,11 @@ class MediaRoom:
     archive: ArchiveMedia
     loop: MediaLoop
     worker: TranscriptionWorker
-    purge_loop: PurgeLoop
-    # With several controllers on one database, the holder of this lease purges.
-    purge_lease: LeaseKeeper | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
         await self.worker.start()
-        self.tasks = [
-            asyncio.create_task(self.loop.run(), name="media-loop"),
-            asyncio.create_task(self.purge_loop.run(), name="retention-purge"),
-        ]
-        if self.purge_lease is not None:
-            self.tasks.append(
-                asyncio.create_task(self.purge_lease.run(), name="retention-purge-lease"))
+        self.tasks = [asyncio.create_task(self.loop.run(), name="media-loop")]
 
     async def stop(self) -> None:
         for task in self.tasks:
@@ -92,9 +76,7 @@ class MediaRoom:
 def build_media_room(
     settings: Settings, db: Database, stubs: MediaStubs, paths: AsteriskPaths, clock: Clock,
     *, prompts_root: Path = DEFAULT_ROOT, catalog_path: Path = DEFAULT_CATALOG,
-    leases: DutyLeases | None = None,
 ) -> MediaRoom:
-    """Without `leases` (one controller, tests) this controller always purges."""
     s = settings.recordings
     policy = RetentionPolicy.from_settings(settings.retention)
     store = StoreTranscript(db, stubs, paths, clock)
@@ -110,7 +92,6 @@ def build_media_room(
     discover = DiscoverMedia(db, policy, clock)
     archive = ArchiveMedia(db, paths, s.archive_dir, stubs, clock, settings.timezone)
     loop = MediaLoop(discover, archive, messages)
-    purge = PurgeExpired(db, policy, MediaFiles(paths, s.archive_dir), clock)
 
     def catalog() -> PromptCatalog:
         return PromptCatalog.load(catalog_path)  # read per use: an edited catalog counts at once
@@ -122,22 +103,16 @@ def build_media_room(
         retry=RetryTranscript(db, clock), wake=loop.wake,
         prompts=ListPrompts(catalog, prompts_root),
         replace_prompt=ReplacePromptUpload(db, catalog, prompts_root, paths.sounds_dir),
-        purge=purge, policy=policy, upload_limit_bytes=DEFAULT_OPTIONS.max_bytes,
+        upload_limit_bytes=DEFAULT_OPTIONS.max_bytes,
     )
-    lease = LeaseKeeper(leases, PURGE_DUTY) if leases is not None else None
-    purge_loop = PurgeLoop(
-        purge, parse_clock_time(settings.retention.purge_time), settings.timezone, clock,
-        may_act=(lambda: lease.held) if lease is not None else lambda: True,
-    )
-    return MediaRoom(services, discover, archive, loop, worker, purge_loop, lease)
+    return MediaRoom(services, discover, archive, loop, worker)
 
 
 async def _media(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     paths = app.get(ASTERISK_PATHS) or AsteriskPaths.from_settings(settings)
     room = build_media_room(settings, app[DATABASE], app[STUB_SERVICE], paths, _utcnow,
-                            prompts_root=app.get(PROMPTS_ROOT, DEFAULT_ROOT),
-                            leases=app[LEASES])
+                            prompts_root=app.get(PROMPTS_ROOT, DEFAULT_ROOT))
     app[MEDIA] = room.services
     app[MEDIA_ROOM] = room
     box = app[CALL_BUS].subscribe(room.loop.on_call_ended, CallEnded)

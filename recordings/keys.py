@@ -14,8 +14,6 @@ from recordings.asterisk_paths import AsteriskPaths
 from recordings.prompt_upload import ListPrompts, ReplacePromptUpload
 from recordings.transcription_service import RetryTranscript, TranscriptionProgress
 from recordings.views import ListCallbackMessages, ListRecordings
-from retention.policy import RetentionPolicy
-from retention.purge import PurgeExpired
 
 if TYPE_CHECKING:
     from recordings.install import MediaRoom
@@ -31,8 +29,6 @@ class MediaServices:
     wake: Callable[[], None]  # the media loop: something is waiting for it
     prompts: ListPrompts
     replace_prompt: ReplacePromptUpload
-    purge: PurgeExpired
-    policy: RetentionPolicy
     upload_limit_bytes: int
 
 

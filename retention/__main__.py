@@ -13,22 +13,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Final
 
-from retention.policy import Kind
+from retention.kinds import KINDS, Kind
 from retention.purge import PurgeReport
 
-LABELS: Final = {
-    Kind.CALL_RECORDING: "call recording(s)",
-    Kind.CALLBACK_MESSAGE: "callback message(s)",
-    Kind.CALL_RECORD: "call record(s)",
-    Kind.CASE_STUB: "case stub(s)",
-    Kind.REPORT_FACT: "report fact(s)",
-    Kind.STUB_OUTBOX: "delivered outbox row(s)",
-    Kind.CALLBACK_REQUEST: "callback request(s)",
-    Kind.CALLER_FLAG: "caller flag(s)",
-    Kind.WEB_SESSION: "expired web session(s)",
-    Kind.AGENT_ACTIVITY: "agent activity interval(s)",
-    Kind.AUDIT_ENTRY: "audit log entry(ies)",
-}
+# Counted per kind: "3 call recording(s)" (the nouns: retention.kinds.KINDS).
+LABELS: Final = {kind: info.noun for kind, info in KINDS.items()}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,9 +47,7 @@ def render(report: PurgeReport) -> str:
 
 async def _purge(dry_run: bool) -> PurgeReport:
     from recordings.asterisk_paths import AsteriskPaths
-    from retention.files import MediaFiles
-    from retention.policy import RetentionPolicy
-    from retention.purge import PurgeExpired
+    from retention.install import build_retention_room
     from settings import load_settings
     from storage import Database, upgrade_to_head
 
@@ -68,12 +55,9 @@ async def _purge(dry_run: bool) -> PurgeReport:
     upgrade_to_head(settings.database_url)
     db = Database(settings.database_url)
     try:
-        purge = PurgeExpired(
-            db, RetentionPolicy.from_settings(settings.retention),
-            MediaFiles(AsteriskPaths.from_settings(settings), settings.recordings.archive_dir),
-            lambda: datetime.now(UTC),
-        )
-        return await purge.execute(dry_run=dry_run, actor="retention-cli")
+        room = build_retention_room(settings, db, AsteriskPaths.from_settings(settings),
+                                    lambda: datetime.now(UTC))
+        return await room.services.purge.execute(dry_run=dry_run, actor="retention-cli")
     finally:
         await db.close()
 

@@ -1,38 +1,29 @@
-"""The kinds of personal data the purge knows, and how long each is kept.
+"""How long each kind of personal data is kept.
 
-Periods come from config/settings.toml [retention]; the reasons for each are written there.
+The kinds, their [retention] keys and labels: retention.kinds.KINDS. Periods come from
+config/settings.toml [retention]; the reasons for each are written there.
 """
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, fields
 from datetime import timedelta
 from typing import Final
 
 from recordings.models import MediaKind
+from retention.kinds import KINDS, Kind
 from settings.loader import RetentionSettings
 
-
-class Kind(enum.StrEnum):
-    """What the purge removes; the values name them in counts, logs and the audit entry."""
-
-    CALL_RECORDING = MediaKind.CALL_RECORDING.value
-    CALLBACK_MESSAGE = MediaKind.CALLBACK_MESSAGE.value
-    CALL_RECORD = "call_record"  # calls and their steps
-    CASE_STUB = "case_stub"
-    REPORT_FACT = "report_fact"  # the reports' projection of a stub: goes with the stub
-    STUB_OUTBOX = "stub_outbox"  # delivered outbox rows
-    CALLBACK_REQUEST = "callback_request"  # closed callbacks and their attempts
-    CALLER_FLAG = "caller_flag"  # ended flags
-    WEB_SESSION = "web_session"  # expired sessions
-    AGENT_ACTIVITY = "agent_activity"  # agents' logged-in / paused intervals
-    AUDIT_ENTRY = "audit_entry"
+__all__ = ["Kind", "RetentionPolicy"]
 
 
 @dataclass(frozen=True)
 class RetentionPolicy:
-    """One period per kind (report facts have none of their own: they go with their stub)."""
+    """One period per kind with its own (report facts have none: they go with their stub).
+
+    A kind's field is named by retention.kinds.KINDS (its [retention] key without `_days`);
+    typed fields, so the purge's queries read them by name and a tool may build a policy by
+    keyword (bench/media_pipeline.py). Checked against the table on import."""
 
     call_recordings: timedelta
     callback_messages: timedelta
@@ -47,7 +38,7 @@ class RetentionPolicy:
 
     @classmethod
     def from_settings(cls, s: RetentionSettings) -> RetentionPolicy:
-        return cls(**{f.name: timedelta(days=getattr(s, f"{f.name}_days")) for f in fields(cls)})
+        return cls(**{_FIELD[kind]: timedelta(days=days) for kind, days in s.days.items()})
 
     def of(self, kind: Kind) -> timedelta:
         period: timedelta = getattr(self, _FIELD[kind])
@@ -60,15 +51,19 @@ class RetentionPolicy:
         return {kind.value: self.of(kind).days for kind in _FIELD}
 
 
-_FIELD: Final = {
-    Kind.CALL_RECORDING: "call_recordings",
-    Kind.CALLBACK_MESSAGE: "callback_messages",
-    Kind.CALL_RECORD: "call_records",
-    Kind.CASE_STUB: "case_stubs",
-    Kind.STUB_OUTBOX: "delivered_outbox",
-    Kind.CALLBACK_REQUEST: "closed_callbacks",
-    Kind.CALLER_FLAG: "ended_caller_flags",
-    Kind.WEB_SESSION: "expired_sessions",
-    Kind.AGENT_ACTIVITY: "agent_activity",
-    Kind.AUDIT_ENTRY: "audit_log",
-}
+# The field of each kind with a period, in the table's order.
+_FIELD: Final = {kind: info.policy_field for kind, info in KINDS.items()
+                 if info.policy_field is not None}
+
+
+def _check_fields() -> None:
+    names = [f.name for f in fields(RetentionPolicy)]
+    if names != list(_FIELD.values()):
+        raise TypeError(f"RetentionPolicy's fields {names} are not retention.kinds.KINDS' "
+                        f"periods {list(_FIELD.values())}")
+    strays = {m.value for m in MediaKind} - set(Kind)
+    if strays:
+        raise TypeError(f"media kinds {sorted(strays)} are not kinds of retention.kinds.Kind")
+
+
+_check_fields()

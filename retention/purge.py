@@ -1,6 +1,6 @@
 """The purge: removes every kind of personal data past its period — rows and media files.
 
-What is past its period, per kind (retention.policy.Kind), and what holds it back:
+What is past its period, per kind (retention.kinds.Kind), and what holds it back:
 
 - call recordings, callback messages: from the call; also when their call record is past its
   period. Files (archive and Asterisk's original) and rows.
@@ -47,7 +47,8 @@ from recordings.models import MediaKind, MediaRow
 from reports.activity import AgentActivityRow
 from reports.facts import ReportContactRow, ReportProblemRow
 from retention.files import MediaFiles
-from retention.policy import Kind, RetentionPolicy
+from retention.kinds import Kind
+from retention.policy import RetentionPolicy
 from storage import Database, audit
 from storage.audit import AuditEntry
 from web.auth import SessionRow

@@ -12,9 +12,11 @@ import secrets
 import tomllib
 import zoneinfo
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
+
+from retention.kinds import Kind, period_settings
 
 ENV_PREFIX = "LINE1300_"
 SECRET_NAMES = ("ami_secret", "case_store_token", "web_session_key")
@@ -92,23 +94,10 @@ class RecordingSettings:
 class RetentionSettings:
     """Days each kind of personal data is kept (config/settings.toml [retention] says why)."""
 
-    call_recordings_days: int
-    callback_messages_days: int
-    call_records_days: int
-    case_stubs_days: int
-    delivered_outbox_days: int
-    closed_callbacks_days: int
-    ended_caller_flags_days: int
-    expired_sessions_days: int
-    agent_activity_days: int
-    audit_log_days: int
+    # Every kind with a period of its own, read from its key in retention.kinds.KINDS.
+    days: Mapping[Kind, int]
     # The daily purge, "HH:MM" local time.
     purge_time: str = "03:30"
-
-    def data_days(self) -> dict[str, int]:
-        """Every period but the audit log's, by setting name."""
-        return {f.name: getattr(self, f.name) for f in fields(self)
-                if f.name.endswith("_days") and f.name != "audit_log_days"}
 
 
 @dataclass(frozen=True)
@@ -298,27 +287,26 @@ def _refuse_moved(r: _Reader, source: Path) -> None:
 
 def _retention(r: _Reader, source: Path) -> RetentionSettings:
     _refuse_moved(r, source)
-    days = {
-        f.name: r.get("retention", f.name, int)
-        for f in fields(RetentionSettings)
-        if f.name.endswith("_days")
-    }
-    for name, value in days.items():
+    keys = period_settings()  # the kinds and their keys: retention.kinds.KINDS
+    days = {kind: r.get("retention", key, int) for kind, key in keys.items()}
+    for kind, value in days.items():
         if value < 1:
             raise SettingsError(
-                f"setting [retention] {name} in {source}: must be >= 1, got {value}"
+                f"setting [retention] {keys[kind]} in {source}: must be >= 1, got {value}"
             )
     retention = RetentionSettings(
-        **days,
+        days,
         purge_time=_clock_time(
             r.get("retention", "purge_time", str), "retention", "purge_time", source
         ),
     )
-    longest, kept = max(retention.data_days().items(), key=lambda item: item[1])
-    if retention.audit_log_days < kept:
+    audit_log = days[Kind.AUDIT_ENTRY]
+    longest, kept = max(((keys[k], d) for k, d in days.items() if k is not Kind.AUDIT_ENTRY),
+                        key=lambda item: item[1])
+    if audit_log < kept:
         # The audit log is the evidence of who saw or changed the data: it must outlive it.
         raise SettingsError(
-            f"setting [retention] audit_log_days in {source}: {retention.audit_log_days} is "
+            f"setting [retention] {keys[Kind.AUDIT_ENTRY]} in {source}: {audit_log} is "
             f"shorter than {longest} ({kept}); the audit log must be kept at least as long"
         )
     return retention

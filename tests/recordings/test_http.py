@@ -203,6 +203,9 @@ async def test_retention_preview(site: Site) -> None:
     }
     assert body["dry_run"]["dry_run"] is True
     assert set(body["dry_run"]["counts"]) == {*body["policy_days"], "report_fact"}
+    # The page's names of the kinds come with them (retention.kinds.KINDS).
+    assert set(body["labels"]) == set(body["dry_run"]["counts"])
+    assert body["labels"]["audit_entry"] == {"en": "Audit log entries", "th": "บันทึกการตรวจสอบ"}
     assert body["dry_run"]["counts"]["call_record"] == 0
     assert body["dry_run"]["counts"]["audit_entry"] == 1
     assert body["dry_run"]["ids"]["audit_entry"] == [str(old_id)]

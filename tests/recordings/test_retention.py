@@ -17,8 +17,10 @@ from sqlalchemy import func, select
 from call_log.models import CallRow, CallStepRow
 from recordings.models import MediaRow
 from retention.__main__ import render
+from retention.install import build_retention_room
 from retention.loop import PurgeLoop
 from retention.policy import Kind
+from retention.purge import PurgeExpired
 from settings import repo_root
 from storage import audit
 from tests.recordings.conftest import (
@@ -34,6 +36,12 @@ from tests.recordings.conftest import (
 
 DAY = 86_400.0
 CALL_RECORD = Kind.CALL_RECORD.value
+
+
+def purge(media: Media) -> PurgeExpired:
+    """The purge as the app builds it (the retention room), on the media room's database,
+    folders and clock."""
+    return build_retention_room(media.settings, media.db, media.paths, media.clock).services.purge
 
 
 @dataclass
@@ -90,7 +98,7 @@ async def test_purge_removes_exactly_what_is_past_its_period(media: Media) -> No
     before = await inventory(media)
     assert len(before[3]) == 4
 
-    preview = await media.room.services.purge.execute(dry_run=True)
+    preview = await purge(media).execute(dry_run=True)
 
     expected = {
         "call_recording": [by_linkedid[old_recording.linkedid]],
@@ -100,7 +108,7 @@ async def test_purge_removes_exactly_what_is_past_its_period(media: Media) -> No
     assert {k: preview.ids(k) for k in expected} == expected
     assert await inventory(media) == before  # a dry run removes nothing
 
-    done = await media.room.services.purge.execute(dry_run=False)
+    done = await purge(media).execute(dry_run=False)
 
     assert {k: done.ids(k) for k in expected} == expected  # the same list
     assert done.files_removed == 2
@@ -123,7 +131,7 @@ async def test_purge_removes_exactly_what_is_past_its_period(media: Media) -> No
     # The ancient call's stub goes with its call record (per-kind rules: tests/retention).
     assert counts == {"call_recording": 1, "callback_message": 1, CALL_RECORD: 1, "case_stub": 1}
 
-    again = await media.room.services.purge.execute(dry_run=True)
+    again = await purge(media).execute(dry_run=True)
     assert again.items == ()
 
 
@@ -132,7 +140,7 @@ async def test_report_lists_ids_never_numbers(media: Media) -> None:
     media.clock.now = datetime.fromtimestamp(EPOCH - 399 * DAY, UTC)
     await media.process()
     media.clock.now = datetime.fromtimestamp(EPOCH, UTC)
-    text = render(await media.room.services.purge.execute(dry_run=True))
+    text = render(await purge(media).execute(dry_run=True))
     assert text.startswith("dry run: would remove 0 call recording(s), 1 callback message(s)")
     assert "85512345678" not in text and "+855" not in text
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from recordings.install import PURGE_DUTY
+from retention.install import PURGE_DUTY
 from retention.loop import PurgeLoop
 from storage import Database
 from storage.leases import DutyLeases, LeaseKeeper

@@ -30,17 +30,6 @@ const L1300Media = (() => {
     after_restart: { th: "บันทึกแล้ว: มีผลเมื่อเริ่ม Asterisk ใหม่", en: "Saved: takes effect after Asterisk restarts" },
     retention: { th: "ระยะเวลาเก็บรักษา", en: "Retention" },
     days: { th: "วัน", en: "days" }, would_remove: { th: "รอบลบถัดไปจะลบ", en: "The next purge would remove" },
-    call_recording: { th: "บันทึกการสนทนา", en: "Call recordings" },
-    callback_message: { th: "ข้อความโทรกลับ", en: "Callback messages" },
-    call_record: { th: "ประวัติการโทร", en: "Call records" },
-    case_stub: { th: "ข้อมูลเรื่องเบื้องต้น", en: "Case stubs" },
-    report_fact: { th: "ข้อมูลสำหรับรายงาน", en: "Report facts" },
-    stub_outbox: { th: "บันทึกการส่งเรื่องที่ส่งแล้ว", en: "Delivered outbox rows" },
-    callback_request: { th: "คำขอโทรกลับที่ปิดแล้ว", en: "Closed callback requests" },
-    caller_flag: { th: "เครื่องหมายผู้โทรที่สิ้นสุดแล้ว", en: "Ended caller flags" },
-    web_session: { th: "เซสชันที่หมดอายุ", en: "Expired sessions" },
-    agent_activity: { th: "ช่วงเวลาทำงานของเจ้าหน้าที่", en: "Agent activity" },
-    audit_entry: { th: "บันทึกการตรวจสอบ", en: "Audit log entries" },
     queued: { th: "รอคิว", en: "Queued" }, running: { th: "กำลังถอด", en: "Running" },
     done: { th: "เสร็จแล้ว", en: "Done" }, failed: { th: "ล้มเหลว", en: "Failed" },
     models: { th: "ภาษาที่มีโมเดล", en: "Languages with a model" }, none: { th: "ไม่มี", en: "none" },
@@ -232,10 +221,11 @@ const L1300Media = (() => {
   async function loadRetention() {
     const r = await L1300.api("GET", "/api/retention");
     const counts = r.dry_run.counts;
+    const kind = (k) => L1300.t(r.labels[k] || k);  // the kinds' labels: the server's table
     $("#retention").innerHTML = `<dl class="figures">${Object.entries(r.policy_days).map(([k, d]) =>
-      `<dt>${esc(t(k))}</dt><dd>${d} ${esc(t("days"))}</dd>`).join("")}</dl>
+      `<dt>${esc(kind(k))}</dt><dd>${d} ${esc(t("days"))}</dd>`).join("")}</dl>
       <p>${esc(t("would_remove"))}: ${Object.entries(counts).map(([k, n]) =>
-        `${esc(t(k))} <strong data-purge="${esc(k)}">${n}</strong>`).join(" · ")}</p>`;
+        `${esc(kind(k))} <strong data-purge="${esc(k)}">${n}</strong>`).join(" · ")}</p>`;
   }
 
   async function main() {
