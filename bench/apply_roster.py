@@ -58,10 +58,10 @@ async def _full_morning(db: Database, clock: FixedClock) -> int:
     tz = clock.now().tzinfo
     assert tz is not None
     await SeedDefaultRoster(db, load_seed()).execute()
-    await GenerateRosterDays(db, clock, tz, 2).execute()  # type: ignore[arg-type]
+    await GenerateRosterDays(db, clock, tz, 2).execute()
     async with db.session() as session:
         store = RosterStore(session)
-        snapshot = await store.snapshot(DAY, DAY, tz)  # type: ignore[arg-type]
+        snapshot = await store.snapshot(DAY, DAY, tz)
         morning = {a.agent_id for a in snapshot.assignments
                    if a.shift_id == "morning" and a.day == DAY}
         for agent_id in snapshot.agents:

@@ -23,9 +23,10 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import insert
 
@@ -41,6 +42,7 @@ from storage import Database, upgrade_to_head
 
 MONITOR = "/srv/line1300/default/spool/monitor"
 MESSAGES = "/srv/line1300/default/spool/callbacks"
+T = TypeVar("T")
 # The periods of config/settings.toml [retention].
 POLICY = RetentionPolicy(
     call_recordings=timedelta(days=90), callback_messages=timedelta(days=365),
@@ -87,7 +89,7 @@ def call_rows(count: int, now: datetime, days: float) -> list[dict[str, Any]]:
     return rows
 
 
-async def timed(label: str, work: Any) -> Any:
+async def timed(label: str, work: Awaitable[T]) -> T:
     started = time.perf_counter()
     result = await work
     print(f"{label}: {time.perf_counter() - started:.3f} s")
@@ -159,7 +161,7 @@ async def retention(db: Database, calls: int, folder: Path) -> None:
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    phases = {
+    phases: dict[str, Callable[[Database, Path], Awaitable[None]]] = {
         "discovery": lambda db, folder: discovery(db, args.calls, folder),
         "archiving": lambda db, folder: archiving(db, args.files, args.minutes, folder),
         "retention": lambda db, folder: retention(db, args.calls, folder),

@@ -90,7 +90,7 @@ class Generator:
         talk = rng.expovariate(1 / 240) if answered else None
         queue = "intl-en" if international else rng.choice(("counsel-th", "counsel-th",
                                                              "critical-th"))
-        call = {
+        call: dict[str, Any] = {
             "linkedid": linkedid, "line": "international" if international else "domestic",
             "dialed": "+66991301300" if international else "1300", "caller_number": None,
             "caller_country": rng.choice(("TH", "MM", "KH", "DE")) if international else "TH",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -73,13 +73,21 @@ class Signed:
         self.client = client
         self.csrf = csrf
 
-    def get(self, path: str, **kw: object):  # type: ignore[no-untyped-def]
-        return self.client.get(path, **kw)
+    def get(
+        self, path: str, *, params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Awaitable[ClientResponse]:
+        return self.client.get(path, params=params, headers=headers)
 
-    def write(self, method: str, path: str, **kw: object):  # type: ignore[no-untyped-def]
-        headers = dict(kw.pop("headers", {}) or {})  # type: ignore[call-overload]
-        headers["X-CSRF-Token"] = self.csrf
-        return self.client.request(method, path, headers=headers, **kw)
+    def write(
+        self, method: str, path: str, *, json: object = None, data: object = None,
+        params: Mapping[str, str] | None = None, headers: Mapping[str, str] | None = None,
+    ) -> Awaitable[ClientResponse]:
+        """`json` and `data` as aiohttp takes them (a JSON value; bytes, a dict or FormData)."""
+        sent = {**(headers or {}), "X-CSRF-Token": self.csrf}
+        return self.client.request(
+            method, path, json=json, data=data, params=params, headers=sent
+        )
 
 
 async def sign_in(
@@ -108,7 +116,7 @@ async def web_app(settings: Settings) -> AsyncIterator[TestClient[web.Request, w
     await client.close()
 
 
-from aiohttp import web  # noqa: E402
+from aiohttp import ClientResponse, web  # noqa: E402
 from aiohttp.test_utils import TestClient, TestServer  # noqa: E402
 
 # The PDPA log audit: every log line of the run is checked for full caller numbers at the end.

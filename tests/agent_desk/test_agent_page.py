@@ -32,6 +32,13 @@ async def browser() -> AsyncIterator[Browser]:
         await browser.close()
 
 
+async def _text(page: Page, selector: str) -> str:
+    """The element's textContent (None only for a document or a doctype, never here)."""
+    text = await page.text_content(selector)
+    assert text is not None, selector
+    return text
+
+
 async def _signed_in_page(desk: Desk, browser: Browser, username: str) -> Page:
     base = str(desk.client.make_url("/"))[:-1]
     page = await browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -59,11 +66,11 @@ async def test_agent_gets_the_pop_and_saves_an_outcome(
     await page.wait_for_selector("#pop-number")
     assert await page.text_content("#pop-number") == "+6681****5678"
     assert await page.text_content("#pop-path") == "ไทย → เหตุฉุกเฉิน"
-    assert "ไทย" in await page.text_content("#pop-country")
+    assert "ไทย" in await _text(page, "#pop-country")
     badge = page.locator(".pop [data-priority=critical]")
     assert await badge.text_content() == "วิกฤต — ฉุกเฉิน"
     assert await badge.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(185, 28, 28)"
-    assert "โทรมาทุกคืนเรื่องเดิม" in await page.text_content(".pop .flags")
+    assert "โทรมาทุกคืนเรื่องเดิม" in await _text(page, ".pop .flags")
 
     await desk.feed(call.answered_by("A001"))
     await page.wait_for_function(
@@ -115,7 +122,9 @@ async def test_agent_records_a_walk_in_from_the_page(desk: Desk, browser: Browse
     await saved.wait_for()
     await page.wait_for_function(
         "document.querySelector('#contact .saved').textContent.length > 0")
-    stub_id = (await saved.text_content()).rsplit(" ", 1)[-1]
+    saved_text = await saved.text_content()
+    assert saved_text is not None
+    stub_id = saved_text.rsplit(" ", 1)[-1]
 
     async with desk.db.session() as session:
         stub = await session.get(StubRow, stub_id)

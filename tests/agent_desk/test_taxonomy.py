@@ -16,7 +16,9 @@ from tests.conftest import sign_in
 
 def test_the_77_provinces_match_an_independent_list() -> None:
     shipped = {(p.th, p.en) for p in taxonomy().provinces}
-    reference = {(p["name_th"], p["name_en"]) for p in provinces(details=True)}
+    listed = provinces(details=True)
+    assert isinstance(listed, list)  # details=True: a dict per province, not a set of names
+    reference = {(p["name_th"], p["name_en"]) for p in listed}
     assert len(shipped) == 77
     assert shipped == reference
     assert taxonomy().provinces.get("TH-10").en == "Bangkok"  # type: ignore[union-attr]

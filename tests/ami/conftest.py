@@ -4,9 +4,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from fake_ami import FakeAmi, LinkFactory
 
 from ami import AmiLink, Backoff
+from tests.ami.fake_ami import FakeAmi, LinkFactory
 
 # Short timings keep the suite fast; each test that depends on one says so.
 FAST_BACKOFF = Backoff(initial=0.01, maximum=0.05, multiplier=2.0, jitter=0.0)

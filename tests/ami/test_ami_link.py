@@ -8,7 +8,6 @@ from typing import ClassVar
 
 import pytest
 import structlog
-from fake_ami import FakeAmi, LinkFactory, event, response
 
 from ami import (
     Action,
@@ -25,6 +24,7 @@ from ami import (
     load_recording,
     replay_into_parser,
 )
+from tests.ami.fake_ami import FakeAmi, LinkFactory, event, response
 
 THAI_NAME = "สมชาย ใจดี"
 
@@ -500,7 +500,7 @@ async def test_frame_cut_by_disconnect_is_not_delivered(link: AmiLink, fake: Fak
 
 
 class BrokenRecorder(StreamRecorder):
-    def record(self, data: bytes, direction: str = "in") -> None:  # type: ignore[override]
+    def record(self, data: bytes, direction: str = "in") -> None:
         raise OSError("disk full")
 
 

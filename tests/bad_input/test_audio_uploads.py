@@ -160,8 +160,7 @@ async def test_bad_uploads_are_refused_and_change_nothing(
 async def _no_replacement_audited(
     supervisor: Signed, client: TestClient[web.Request, web.Application],
 ) -> None:
-    app = client.server.app
-    assert app is not None
+    app = client.app
     async with app[DATABASE].session() as s:
         replaced = (await s.execute(select(func.count()).select_from(AuditEntry)
                                     .where(AuditEntry.action == "prompt_replaced"))).scalar_one()

@@ -22,8 +22,7 @@ NASTY = ["1" + "0" * 30, "²", "١٢", "๑๒", "-1", "0", "%00", "..%2F..%2Fet
 async def test_nasty_path_parameters_are_refused_clearly(
     web_app: TestClient[web.Request, web.Application],
 ) -> None:
-    app = web_app.server.app
-    assert app is not None
+    app = web_app.app
     supervisor = await sign_in(web_app, "supervisor", "sup-pass")
     routes = []
     for route in app.router.routes():
@@ -37,7 +36,7 @@ async def test_nasty_path_parameters_are_refused_clearly(
         for value in NASTY:
             raw = value if "%" in value else quote(value, safe="")
             path = re.sub(r"{(\w+)(?::[^}]*)?}", raw, template)
-            body = None if method in ("GET", "DELETE") else {}
+            body: dict[str, object] | None = None if method in ("GET", "DELETE") else {}
             r = await supervisor.write(method, path, json=body)
             text = await r.text()
             where = f"{method} {path[:80]} -> {r.status} {text[:100]}"

@@ -10,16 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
-from schemathesis import GenerationMode
+from schemathesis import GenerationMode, Response
+from schemathesis.core.result import Ok
 
 from settings import Settings
 from tests.bad_input.live_app import LiveApp, live_app
+
+if TYPE_CHECKING:  # schemathesis's own names for its OpenAPI operations and cases
+    from schemathesis.specs.openapi.schemas import OpenApiCase, OpenApiOperation
 
 EXAMPLES = 12
 # Signing out would end the fuzzing session itself.
@@ -32,7 +37,7 @@ class Findings:
     server_errors: list[str] = field(default_factory=list)
     unclear_refusals: list[str] = field(default_factory=list)
 
-    def judge(self, label: str, response: requests.Response) -> None:
+    def judge(self, label: str, response: Response) -> None:
         self.requests += 1
         status = response.status_code
         body = _json(response)
@@ -43,7 +48,7 @@ class Findings:
             self.unclear_refusals.append(where)
 
 
-def _json(response: requests.Response) -> object:
+def _json(response: Response) -> object:
     try:
         return response.json()
     except ValueError:
@@ -80,7 +85,10 @@ def test_fuzzed_requests_get_answers_not_crashes(
     schema = schemathesis.openapi.from_url(f"{app.base}/api/openapi.json")
     http = app.session(username)
     findings = Findings()
-    operations = [result.ok() for result in schema.get_all_operations()]
+    operations: list[OpenApiOperation] = []
+    for result in schema.get_all_operations():
+        assert isinstance(result, Ok), f"the app's OpenAPI description: {result.err()}"
+        operations.append(result.ok())
     assert len(operations) >= 40
     for operation in operations:
         if (operation.method.upper(), operation.path) in SKIPPED:
@@ -93,14 +101,14 @@ def test_fuzzed_requests_get_answers_not_crashes(
     assert findings.unclear_refusals == []
 
 
-def _fuzz(operation: schemathesis.APIOperation, mode: GenerationMode, http: requests.Session,
+def _fuzz(operation: OpenApiOperation, mode: GenerationMode, http: requests.Session,
           base: str, findings: Findings) -> None:
     label = f"{operation.method.upper()} {operation.path}"
 
     @hsettings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
                suppress_health_check=list(HealthCheck))
     @given(case=operation.as_strategy(generation_mode=mode))
-    def one(case: schemathesis.Case) -> None:
+    def one(case: OpenApiCase) -> None:
         response = case.call(base_url=base, session=http, timeout=30)
         findings.judge(f"{label} {case.path_parameters or ''} {case.query or ''}", response)
 

@@ -102,8 +102,7 @@ async def supervisor(web_app: TestClient[web.Request, web.Application]) -> Signe
 async def test_nonsense_roster_changes_are_refused_clearly_and_change_nothing(
     web_app: TestClient[web.Request, web.Application], supervisor: Signed,
 ) -> None:
-    app = web_app.server.app
-    assert app is not None
+    app = web_app.app
     before = await _state(app, supervisor)
     unclear = []
     for method, path, body in NONSENSE:

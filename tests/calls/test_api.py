@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import quote
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient
 
 from call_log.keys import CALL_TRACKER
 from case_stubs.keys import STUB_SERVICE
@@ -16,7 +18,7 @@ from web.keys import DATABASE
 WALK_IN_AGENT = User(99, "agent1", "Agent One", Role.AGENT, "A001")
 
 
-async def answered_call(web_app: Any) -> str:
+async def answered_call(web_app: TestClient[web.Request, web.Application]) -> str:
     tracker = web_app.app[CALL_TRACKER]
     for event in recorded_events("answered.ami"):
         await tracker.on_event(event)
@@ -24,7 +26,9 @@ async def answered_call(web_app: Any) -> str:
     return "1795591196.0"
 
 
-async def test_stub_view_masks_for_other_agents_and_is_audited(web_app: Any) -> None:
+async def test_stub_view_masks_for_other_agents_and_is_audited(
+    web_app: TestClient[web.Request, web.Application],
+) -> None:
     stub = await web_app.app[STUB_SERVICE].create_contact(
         channel="line",
         dialed="LINE @1300",
@@ -44,7 +48,7 @@ async def test_stub_view_masks_for_other_agents_and_is_audited(web_app: Any) -> 
     assert view.actor == "agent1"
 
 
-async def test_stub_view_errors(web_app: Any) -> None:
+async def test_stub_view_errors(web_app: TestClient[web.Request, web.Application]) -> None:
     assert (await web_app.get("/api/case-stubs/00000000-0000-4000-8000-000000000000")).status == 401
     sup = await sign_in(web_app, "supervisor", "sup-pass")
     r = await sup.get("/api/case-stubs/not-a-uuid")
@@ -53,7 +57,9 @@ async def test_stub_view_errors(web_app: Any) -> None:
     assert r.status == 404 and "no such stub" in (await r.json())["error"]
 
 
-async def test_supervisor_lists_stubs_changed_since(web_app: Any) -> None:
+async def test_supervisor_lists_stubs_changed_since(
+    web_app: TestClient[web.Request, web.Application],
+) -> None:
     await answered_call(web_app)
     sup = await sign_in(web_app, "supervisor", "sup-pass")
     r = await sup.get("/api/case-stubs?since=" + quote("2000-01-01T00:00:00+07:00"))
@@ -68,7 +74,7 @@ async def test_supervisor_lists_stubs_changed_since(web_app: Any) -> None:
     assert (await agent.get("/api/case-stubs?since=2000-01-01T00:00:00Z")).status == 403
 
 
-async def test_outbox_in_embedded_mode(web_app: Any) -> None:
+async def test_outbox_in_embedded_mode(web_app: TestClient[web.Request, web.Application]) -> None:
     await answered_call(web_app)
     sup = await sign_in(web_app, "supervisor", "sup-pass")
     body = await (await sup.get("/api/outbox")).json()
@@ -78,7 +84,9 @@ async def test_outbox_in_embedded_mode(web_app: Any) -> None:
     assert r.status == 404
 
 
-async def test_calls_api_shows_the_record_with_bangkok_times(web_app: Any) -> None:
+async def test_calls_api_shows_the_record_with_bangkok_times(
+    web_app: TestClient[web.Request, web.Application],
+) -> None:
     linkedid = await answered_call(web_app)
     sup = await sign_in(web_app, "supervisor", "sup-pass")
     r = await sup.get("/api/calls?since=" + quote("2026-11-25T00:00:00+07:00"))
@@ -93,7 +101,7 @@ async def test_calls_api_shows_the_record_with_bangkok_times(web_app: Any) -> No
     assert (await agent.get(f"/api/calls/{linkedid}")).status == 403
 
 
-async def test_schema_is_served(web_app: Any) -> None:
+async def test_schema_is_served(web_app: TestClient[web.Request, web.Application]) -> None:
     agent = await sign_in(web_app, "agent1", "agent-pass")
     schema = await (await agent.get("/api/case-stubs/schema")).json()
     assert schema["$schema"].endswith("2020-12/schema")

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from agent_routing.apply import ApplyRoster, RosterScheduler
+from agent_routing.apply import ApplyReport, ApplyRoster, RosterScheduler
 from agent_routing.situations import SituationReader
 from agent_routing.skills import routing
 from case_stubs.outbox import HttpStubSender, OutboxQueue, StubPusher
 from ivr.events import IvrStep
 from shift_schedule.clock import FixedClock
+from shift_schedule.model import ShiftDef
 from storage import Database
 from storage.leases import DutyLeases, LeaseKeeper, LeaseRow
 from tests.calls.dbview import stub_rows
@@ -79,7 +81,8 @@ async def test_one_holder_renews_and_another_takes_over_only_after_expiry(
     assert not await a.acquire(DUTY)
     [row] = await lease_rows(database)
     assert row.holder == "controller-b"
-    assert (await b.current(DUTY)).holder == "controller-b"  # type: ignore[union-attr]
+    current = await b.current(DUTY)
+    assert current is not None and current.holder == "controller-b"
 
 
 async def test_racing_first_takers_elect_exactly_one(db_url: str) -> None:
@@ -125,7 +128,7 @@ async def test_a_holder_cut_off_from_the_database_stands_down_before_anyone_can_
     a = CutOff(database, "controller-a", ttl=ttl, clock=t.wall)
     b = DutyLeases(database, "controller-b", ttl=ttl, clock=t.wall)
     keeper = LeaseKeeper(a, DUTY, margin=timedelta(seconds=2), monotonic=t.monotonic)
-    assert await keeper.renew() and keeper.held
+    assert await keeper.renew()  # renew() answers `held`
     a.cut = True
     overlap = []
     for _ in range(40):  # 20 s in half seconds
@@ -137,14 +140,15 @@ async def test_a_holder_cut_off_from_the_database_stands_down_before_anyone_can_
             break
     assert not any(overlap), "two controllers held the duty at once"
     assert not keeper.held
-    assert (await b.current(DUTY)).holder == "controller-b"  # type: ignore[union-attr]
+    current = await b.current(DUTY)
+    assert current is not None and current.holder == "controller-b"
     # b took over 15 s after a's last renewal, a had stood down 2 s earlier
     assert t.now - T0 >= ttl
 
 
 @contextlib.asynccontextmanager
-async def running_tasks(*coros: object) -> AsyncIterator[None]:
-    tasks = [asyncio.create_task(c) for c in coros]  # type: ignore[arg-type]
+async def running_tasks(*coros: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
+    tasks = [asyncio.create_task(c) for c in coros]
     try:
         yield
     finally:
@@ -161,6 +165,17 @@ async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
             await asyncio.sleep(0.02)
 
 
+def holding(keeper: LeaseKeeper) -> Callable[[], bool]:
+    """The `may_act` of a duty run under this keeper, as the install modules wire it."""
+    return lambda: keeper.held
+
+
+def applied(apply: ApplyRoster) -> ApplyReport:
+    """The report of the last pass of a roster application the test has waited for."""
+    assert apply.last is not None
+    return apply.last
+
+
 async def test_two_controllers_on_one_asterisk_apply_the_roster_one_at_a_time(
     roster_db: Database, reader: SituationReader, clock: FixedClock,  # noqa: F811
 ) -> None:
@@ -172,7 +187,7 @@ async def test_two_controllers_on_one_asterisk_apply_the_roster_one_at_a_time(
         keeper = LeaseKeeper(DutyLeases(roster_db, name, ttl=fast), DUTY,
                              margin=timedelta(seconds=0.3))
         scheduler = RosterScheduler(apply, _no_shifts, clock, TZ, retry=0.1, resync=0.2,
-                                    may_act=lambda k=keeper: k.held)
+                                    may_act=holding(keeper))
         keeper.on_gained = scheduler.wake
         appliers.append(apply)
         schedulers.append(scheduler)
@@ -184,16 +199,16 @@ async def test_two_controllers_on_one_asterisk_apply_the_roster_one_at_a_time(
             await asyncio.sleep(1.0)  # several resyncs of a, several looks of b
             assert appliers[1].last is None, "the standby applied the roster too"
             members = len(asterisk.table)
-            assert members == appliers[0].last.desired  # type: ignore[union-attr]
+            assert members == applied(appliers[0]).desired
         # a stopped (and released its lease): b takes over and keeps the queues
         sent = len(asterisk.actions)
         await until(lambda: appliers[1].last is not None)
-        assert appliers[1].last.changes == ()  # type: ignore[union-attr]
+        assert applied(appliers[1]).changes == ()
         assert len(asterisk.actions) == sent  # nothing was applied twice
     assert not any(r.failed for r in (appliers[0].last, appliers[1].last) if r)
 
 
-async def _no_shifts() -> list:  # type: ignore[type-arg]
+async def _no_shifts() -> list[ShiftDef]:
     return []
 
 
@@ -209,8 +224,7 @@ async def test_two_controllers_push_each_stub_once_and_the_standby_takes_over(
                              margin=timedelta(seconds=0.3))
         queue = OutboxQueue(d.db, owner=name, lease=timedelta(seconds=5))
         sender = HttpStubSender(d.http, d.store.url, d.store.token, timeout=1.0)
-        pusher = StubPusher(queue, sender, FAST, idle_check=0.5,
-                            may_act=lambda k=keeper: k.held)
+        pusher = StubPusher(queue, sender, FAST, idle_check=0.5, may_act=holding(keeper))
         keeper.on_gained = pusher.wake
         d.wakers.append(pusher.wake)
         pushers.append(pusher)

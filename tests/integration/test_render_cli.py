@@ -10,7 +10,7 @@ import stat
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
@@ -153,7 +153,7 @@ def test_module_dir_from_the_existing_asterisk_conf(tmp_path: Path) -> None:
     etc = tmp_path / "etc"
     etc.mkdir()
     (etc / "asterisk.conf").write_text(f"[directories](!)\nastmoddir => {modules}\n")
-    assert find_module_dir(etc / "asterisk.conf", globs=()) == modules
+    assert find_module_dir(etc / "asterisk.conf", globs=()) == PurePosixPath(modules)
     result = run_cli(tmp_path / "state", str(etc), "--sounds-dir", str(tmp_path / "s"))
     assert result.returncode == 0, result.stderr
     assert f"astmoddir => {modules}" in (etc / "asterisk.conf").read_text()

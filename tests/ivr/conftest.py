@@ -16,7 +16,7 @@ import struct
 import sys
 import tempfile
 import wave
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path, PurePosixPath
 
 import pytest
@@ -198,7 +198,7 @@ class Switchboard:
             if e.name == name and all(e.get(k) == v for k, v in headers.items())
         ]
 
-    async def wait_for(self, predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    async def wait_for(self, predicate: Callable[[], object], timeout: float = 30.0) -> None:
         async with asyncio.timeout(timeout):
             while not predicate():
                 self._arrived.clear()

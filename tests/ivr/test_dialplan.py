@@ -96,11 +96,17 @@ def test_prompts_are_played_in_the_language_they_are_declared_for(text: str) -> 
             assert PromptUse(language, name) in declared, (folder, name)
 
 
+def _weight(options: dict[str, object]) -> int:
+    weight = options["weight"]
+    assert isinstance(weight, int)
+    return weight
+
+
 def test_queue_options_send_keys_to_the_exit_context_and_weigh_the_emergency_queue() -> None:
     options = {q.name: queue_options(q) for q in routing().queues}
 
     assert all(o["context"] == QUEUE_EXIT_CONTEXT for o in options.values())
-    assert options["critical-th"]["weight"] > options["counsel-th"]["weight"]
+    assert _weight(options["critical-th"]) > _weight(options["counsel-th"])
     # intl-* also takes normal calls, so it gets no extra weight.
     assert options["intl-km"]["weight"] == options["counsel-th"]["weight"]
 

@@ -100,12 +100,13 @@ async def test_emergency_key_jumps_ahead_of_waiting_callers_in_the_same_queue(
         "1300", press(("2", 1.0), ("9", 1.5)), caller="0820000003", hangup_after=3
     )
 
-    await switchboard.wait_for(
-        lambda: (
-            switchboard.linkedid_of("0820000003") is not None
-            and switchboard.named("QueueCallerJoin", Linkedid=switchboard.linkedid_of("0820000003"))
+    def urgent_joined() -> bool:
+        linkedid = switchboard.linkedid_of("0820000003")
+        return linkedid is not None and bool(
+            switchboard.named("QueueCallerJoin", Linkedid=linkedid)
         )
-    )
+
+    await switchboard.wait_for(urgent_joined)
     joins = {
         caller: switchboard.named("QueueCallerJoin", Linkedid=switchboard.linkedid_of(caller) or "")
         for caller in ("0820000002", "0820000003")

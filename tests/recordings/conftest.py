@@ -246,7 +246,9 @@ class Site:
     async def as_user(self, username: str, password: str) -> Signed:
         """Each user in a browser of their own (own cookie jar) on the one server."""
         if username not in self.signed:
-            client: TestClient[web.Request, web.Application] = TestClient(self.client.server)
+            server = self.client.server
+            assert isinstance(server, TestServer)  # the app's, as site() made it
+            client = TestClient(server)
             await client.start_server()
             self.signed[username] = await sign_in(client, username, password)
         return self.signed[username]

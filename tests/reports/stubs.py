@@ -48,7 +48,7 @@ class Contact:
 def _outcome(outcome: dict[str, Any] | None) -> dict[str, Any] | None:
     if outcome is None:
         return None
-    base = {
+    base: dict[str, object] = {
         "category": None, "subtype": None, "problem_types": [], "target_group": None,
         "sex": None, "province": None, "district": None, "referral": None,
         "mobile_team_result": None, "notes": "", "taxonomy_version": 1,

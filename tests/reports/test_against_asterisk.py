@@ -194,11 +194,11 @@ async def test_kpis_agree_with_asterisks_queue_log(
         answered = [f for f in connects if f[3] == agent]
         assert agents[agent].answered == len(answered)
         own = member_log(queue_asterisk, agent, started)
-        added = next(float(f[0]) for f in own if f[4] == "ADDMEMBER")
-        removed = next(float(f[0]) for f in own if f[4] == "REMOVEMEMBER")
-        paused = next(float(f[0]) for f in own if f[4] == "PAUSE")
-        unpaused = next(float(f[0]) for f in own if f[4] == "UNPAUSE")
-        assert agents[agent].logged_in == pytest.approx(removed - added, abs=1.0)
-        assert agents[agent].pauses["break"] == pytest.approx(unpaused - paused, abs=1.0)
+        added_at = next(float(f[0]) for f in own if f[4] == "ADDMEMBER")
+        removed_at = next(float(f[0]) for f in own if f[4] == "REMOVEMEMBER")
+        paused_at = next(float(f[0]) for f in own if f[4] == "PAUSE")
+        unpaused_at = next(float(f[0]) for f in own if f[4] == "UNPAUSE")
+        assert agents[agent].logged_in == pytest.approx(removed_at - added_at, abs=1.0)
+        assert agents[agent].pauses["break"] == pytest.approx(unpaused_at - paused_at, abs=1.0)
     async with controller.db.session() as s:
         assert (await s.execute(select(func.count()).select_from(CallRow))).scalar() == 3

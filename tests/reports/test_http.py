@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
 
-from aiohttp import WSMsgType
+from aiohttp import WSMsgType, web
+from aiohttp.test_utils import TestClient
 
 from tests.conftest import sign_in
 from tests.reports.stubs import Contact, local, save
@@ -14,11 +14,11 @@ from tests.reports.test_monthly import october, september
 from web.keys import DATABASE
 
 
-async def _seed(web_app: Any) -> None:
-    await save(web_app.server.app[DATABASE], *october(), *september())
+async def _seed(web_app: TestClient[web.Request, web.Application]) -> None:
+    await save(web_app.app[DATABASE], *october(), *september())
 
 
-async def test_monthly_json_csv_and_pdf(web_app: Any) -> None:
+async def test_monthly_json_csv_and_pdf(web_app: TestClient[web.Request, web.Application]) -> None:
     await _seed(web_app)
     sup = await sign_in(web_app, "supervisor", "sup-pass")
     r = await sup.get("/api/reports/monthly?month=2560-10")
@@ -42,7 +42,9 @@ async def test_monthly_json_csv_and_pdf(web_app: Any) -> None:
     assert (await r.read()).startswith(b"%PDF-")
 
 
-async def test_bad_input_gets_a_json_error_naming_it(web_app: Any) -> None:
+async def test_bad_input_gets_a_json_error_naming_it(
+    web_app: TestClient[web.Request, web.Application],
+) -> None:
     sup = await sign_in(web_app, "supervisor", "sup-pass")
     r = await sup.get("/api/reports/monthly?month=October")
     assert r.status == 400
@@ -59,15 +61,19 @@ async def test_bad_input_gets_a_json_error_naming_it(web_app: Any) -> None:
     assert r.status == 400 and "km" in (await r.json())["known"]
 
 
-async def test_agents_may_not_read_reports(web_app: Any) -> None:
+async def test_agents_may_not_read_reports(
+    web_app: TestClient[web.Request, web.Application],
+) -> None:
     agent = await sign_in(web_app, "agent1", "agent-pass")
     for path in ("/api/reports/monthly", "/api/reports/kpis", "/api/wallboard"):
         assert (await agent.get(path)).status == 403
     assert (await agent.get("/reports")).status == 403
 
 
-async def test_provincial_report_over_http(web_app: Any) -> None:
-    await save(web_app.server.app[DATABASE], Contact(local(2024, 3, 1), outcome={
+async def test_provincial_report_over_http(
+    web_app: TestClient[web.Request, web.Application],
+) -> None:
+    await save(web_app.app[DATABASE], Contact(local(2024, 3, 1), outcome={
         "category": "help_request", "province": "TH-54", "district": "ลอง", "sex": "female"}))
     sup = await sign_in(web_app, "supervisor", "sup-pass")
     r = await sup.get("/api/reports/provincial?province=TH-54&from=2024-02-01&to=2024-08-28")
@@ -76,7 +82,9 @@ async def test_provincial_report_over_http(web_app: Any) -> None:
     assert districts["rows"][0]["label"]["th"] == "ลอง" and districts["rows"][0]["value"] == 1
 
 
-async def test_wallboard_socket_streams_boards_and_says_1001_on_shutdown(web_app: Any) -> None:
+async def test_wallboard_socket_streams_boards_and_says_1001_on_shutdown(
+    web_app: TestClient[web.Request, web.Application],
+) -> None:
     await sign_in(web_app, "supervisor", "sup-pass")
     ws = await web_app.ws_connect("/ws/wallboard")
     board = await ws.receive_json(timeout=10)
@@ -87,7 +95,9 @@ async def test_wallboard_socket_streams_boards_and_says_1001_on_shutdown(web_app
     assert closing.type is WSMsgType.CLOSE and closing.data == 1001
 
 
-async def test_agents_may_not_open_the_wallboard_socket(web_app: Any) -> None:
+async def test_agents_may_not_open_the_wallboard_socket(
+    web_app: TestClient[web.Request, web.Application],
+) -> None:
     await sign_in(web_app, "agent1", "agent-pass")
     r = await web_app.get("/ws/wallboard")
     assert r.status == 403

@@ -4,6 +4,7 @@ intervals. The expected figures were worked out by hand from the tables below.""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,7 +15,7 @@ from agent_routing.skills import routing
 from call_log.models import CallRow
 from reports.activity import LOGGED_IN, PAUSED, AgentActivityRow
 from reports.install import AFTER_CALL_WORK
-from reports.kpis import ComputeKpis, KpiError, KpiFilter, KpiReport
+from reports.kpis import ComputeKpis, KpiError, KpiFilter, KpiReport, QueueFigures
 from reports.period import DateRange
 from shift_schedule.bootstrap import SeedDefaultRoster
 from shift_schedule.seed import load_seed
@@ -84,8 +85,8 @@ async def kpis(database: Database) -> ComputeKpis:
                        acw_reasons=frozenset({AFTER_CALL_WORK}))
 
 
-def by_key(figures: object, key: str) -> dict[str, object]:
-    rows = {f.key: f.as_json() for f in figures}  # type: ignore[attr-defined]
+def by_key(figures: Iterable[QueueFigures], key: str) -> dict[str, object]:
+    rows = {f.key: f.as_json() for f in figures}
     return rows[key]
 
 

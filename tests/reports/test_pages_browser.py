@@ -5,13 +5,15 @@ answers — no page reload."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestServer
 
+from ami import Event
+from ami.frames import Frame
 from settings import load_settings
 from tests.ami.fake_ami import FakeAmi, event, response
 from tests.reports.stubs import save
@@ -26,7 +28,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-def _empty_queue_status(frame):  # type: ignore[no-untyped-def]
+def _empty_queue_status(frame: Frame) -> Iterator[bytes]:
     aid = frame.get("ActionID") or ""
     yield response(aid, EventList="start", Message="Queue status will follow")
     yield event("QueueStatusComplete", EventList="Complete", ListItems="0", ActionID=aid)
@@ -130,6 +132,6 @@ async def test_wallboard_shows_a_waiting_critical_caller_then_the_answer(
     await page.screenshot(path=str(tmp_path / "wallboard-answered.png"), full_page=True)
 
 
-def _frame(e):  # type: ignore[no-untyped-def]
+def _frame(e: Event) -> bytes:
     """An ami.Event back as the bytes Asterisk would send."""
     return event(e.name, {k: v for k, v in e.items if k != "Event"})

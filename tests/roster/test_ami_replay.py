@@ -63,7 +63,7 @@ async def test_reconciling_the_recorded_state_sends_only_the_difference() -> Non
 def test_the_answered_call_moves_the_agent_through_on_call_to_wrap_up() -> None:
     clock = FixedClock(at(10))
     board = LiveBoard(clock, wrapup_seconds=30)
-    seen = []
+    seen: list[str] = []
     for event in recorded():
         board.on_event(event)
         phone = board.of("A001")

@@ -8,8 +8,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
 from ivr.definition import ivr_definition
-from tests.conftest import sign_in
+from tests.conftest import Signed, sign_in
 
 TZ = ZoneInfo("Asia/Bangkok")
 
@@ -18,17 +21,20 @@ def tomorrow() -> str:
     return (datetime.now(TZ).date() + timedelta(days=1)).isoformat()
 
 
-async def _week(signed: Any) -> dict[str, Any]:
+async def _week(signed: Signed) -> dict[str, Any]:
     r = await signed.get(f"/api/roster/week?start={tomorrow()}")
     assert r.status == 200, await r.text()
-    return await r.json()
+    week: dict[str, Any] = await r.json()
+    return week
 
 
 def _cell(week: dict[str, Any], shift: str, day: str) -> dict[str, Any]:
     return next(c for c in week["cells"] if c["shift_id"] == shift and c["day"] == day)
 
 
-async def test_supervisor_sees_the_seed_roster_by_shift(web_app: Any) -> None:
+async def test_supervisor_sees_the_seed_roster_by_shift(
+    web_app: TestClient[web.Request, web.Application],
+) -> None:
     sup = await sign_in(web_app, "supervisor", "sup-pass")
     week = await _week(sup)
     assert [s["id"] for s in week["shifts"]] == ["morning", "afternoon", "night"]
@@ -39,7 +45,9 @@ async def test_supervisor_sees_the_seed_roster_by_shift(web_app: Any) -> None:
     assert _cell(week, "night", tomorrow())["staffed"] == 6
 
 
-async def test_absent_khmer_interpreter_shows_a_warning_and_is_audited(web_app: Any) -> None:
+async def test_absent_khmer_interpreter_shows_a_warning_and_is_audited(
+    web_app: TestClient[web.Request, web.Application],
+) -> None:
     sup = await sign_in(web_app, "supervisor", "sup-pass")
     r = await sup.write("POST", "/api/roster/absences",
                         json={"agent_id": "A037", "day": tomorrow(), "shift_id": "afternoon",
@@ -55,7 +63,9 @@ async def test_absent_khmer_interpreter_shows_a_warning_and_is_audited(web_app: 
         "supervisor", "roster.absent", "A037")
 
 
-async def test_agents_cannot_change_the_roster(web_app: Any) -> None:
+async def test_agents_cannot_change_the_roster(
+    web_app: TestClient[web.Request, web.Application],
+) -> None:
     agent = await sign_in(web_app, "agent1", "agent-pass")
     before = await _week(agent)
     r = await agent.write("POST", "/api/roster/assignments",
@@ -64,7 +74,9 @@ async def test_agents_cannot_change_the_roster(web_app: Any) -> None:
     assert await _week(agent) == before
 
 
-async def test_invalid_changes_are_clear_errors_that_change_nothing(web_app: Any) -> None:
+async def test_invalid_changes_are_clear_errors_that_change_nothing(
+    web_app: TestClient[web.Request, web.Application],
+) -> None:
     sup = await sign_in(web_app, "supervisor", "sup-pass")
     before = await _week(sup)
     cases = [
@@ -84,7 +96,9 @@ async def test_invalid_changes_are_clear_errors_that_change_nothing(web_app: Any
     assert await _week(sup) == before
 
 
-async def test_cover_swap_move_and_remove(web_app: Any) -> None:
+async def test_cover_swap_move_and_remove(
+    web_app: TestClient[web.Request, web.Application],
+) -> None:
     sup = await sign_in(web_app, "supervisor", "sup-pass")
     day = tomorrow()
     r = await sup.write("POST", "/api/roster/assignments",
@@ -106,7 +120,9 @@ async def test_cover_swap_move_and_remove(web_app: Any) -> None:
     assert (await sup.write("DELETE", f"/api/roster/assignments/{cover['id']}")).status == 404
 
 
-async def test_agent_state_endpoints_own_state_only(web_app: Any) -> None:
+async def test_agent_state_endpoints_own_state_only(
+    web_app: TestClient[web.Request, web.Application],
+) -> None:
     agent = await sign_in(web_app, "agent1", "agent-pass")
     r = await agent.write("POST", "/api/agents/me/login")
     assert r.status == 200 and (await r.json())["agent_id"] == "A001"
@@ -126,7 +142,9 @@ async def test_agent_state_endpoints_own_state_only(web_app: Any) -> None:
     assert r.status == 200 and (await r.json())["applied"] is False
 
 
-async def test_explain_answers_and_rejects_unknown_languages(web_app: Any) -> None:
+async def test_explain_answers_and_rejects_unknown_languages(
+    web_app: TestClient[web.Request, web.Application],
+) -> None:
     sup = await sign_in(web_app, "supervisor", "sup-pass")
     r = await sup.get("/api/routing/explain?language=km&priority=normal")
     answer = await r.json()
@@ -137,7 +155,9 @@ async def test_explain_answers_and_rejects_unknown_languages(web_app: Any) -> No
     assert r.status == 400 and "known" in await r.json()
 
 
-async def test_definition_gives_pages_the_menu_labels_of_ivr_toml(web_app: Any) -> None:
+async def test_definition_gives_pages_the_menu_labels_of_ivr_toml(
+    web_app: TestClient[web.Request, web.Application],
+) -> None:
     agent = await sign_in(web_app, "agent1", "agent-pass")
     definition = await (await agent.get("/api/routing/definition")).json()
     menu = definition["menu"]
@@ -146,7 +166,9 @@ async def test_definition_gives_pages_the_menu_labels_of_ivr_toml(web_app: Any) 
     assert menu["counselling"]["digit"] == "2"
 
 
-async def test_openapi_documents_roster_endpoints_with_roles(web_app: Any) -> None:
+async def test_openapi_documents_roster_endpoints_with_roles(
+    web_app: TestClient[web.Request, web.Application],
+) -> None:
     spec = await (await web_app.get("/api/openapi.json")).json()
     paths = spec["paths"]
     assert paths["/api/roster/assignments"]["post"]["x-roles"] == ["supervisor"]
@@ -155,12 +177,16 @@ async def test_openapi_documents_roster_endpoints_with_roles(web_app: Any) -> No
     assert "/api/routing/explain" in paths and "/api/coverage" in paths
 
 
-async def test_supervisor_page_is_for_supervisors(web_app: Any) -> None:
+async def test_supervisor_page_is_for_supervisors(
+    web_app: TestClient[web.Request, web.Application],
+) -> None:
     await sign_in(web_app, "agent1", "agent-pass")
     assert (await web_app.get("/supervisor")).status == 403
 
 
-async def test_supervisor_creates_an_agent_account_that_signs_in(web_app: Any) -> None:
+async def test_supervisor_creates_an_agent_account_that_signs_in(
+    web_app: TestClient[web.Request, web.Application],
+) -> None:
     sup = await sign_in(web_app, "supervisor", "sup-pass")
     r = await sup.write("POST", "/api/roster/agents/A037/account", json={})
     answer = await r.json()

@@ -9,6 +9,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
+from functools import partial
 
 import pytest
 
@@ -138,7 +139,7 @@ async def test_khmer_callback_placed_at_her_login_and_retried_until_the_limit(
         await room.routing.login.execute(SUPERVISOR, KHMER)
         for done in range(1, 4):
             await eventually(
-                lambda n=done: _caller_attempts(roster_db, callback_id, n), timeout=20, step=0.2
+                partial(_caller_attempts, roster_db, callback_id, done), timeout=20, step=0.2
             )
             clock.advance(timedelta(minutes=10))
             room.triggers.kick_callbacks()

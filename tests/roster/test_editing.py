@@ -97,7 +97,8 @@ async def test_night_shift_overlaps_a_long_next_morning(ctx: EditContext) -> Non
     with pytest.raises(RosterError, match="overlapping") as caught:
         # A038 works Tuesday's night shift, which runs until Wednesday 06:00.
         await AddAssignment(ctx).execute("sup", "A038", "early", WEDNESDAY)
-    assert caught.value.details["conflicts_with"]["shift_id"] == "night"
+    conflict = caught.value.details["conflicts_with"]
+    assert isinstance(conflict, dict) and conflict["shift_id"] == "night"
 
 
 async def test_move_to_another_shift_and_back(ctx: EditContext, roster_db: Database) -> None:

@@ -4,14 +4,20 @@ Khmer interpreter absent, and see the coverage warning appear (and the change st
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
 
 from tests.conftest import sign_in
+
+if TYPE_CHECKING:  # imported for real only when the browser tests run (importorskip)
+    from playwright.async_api import Browser
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
@@ -20,7 +26,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
 
 
 @pytest.fixture
-async def browser() -> Any:
+async def browser() -> AsyncIterator[Browser]:
     playwright_api = pytest.importorskip("playwright.async_api")
     if not os.path.exists(CHROMIUM):
         pytest.skip("no Chromium at /usr/bin/chromium")
@@ -31,7 +37,7 @@ async def browser() -> Any:
 
 
 async def test_supervisor_marks_absence_and_sees_the_warning(
-    web_app: Any, browser: Any, tmp_path: Path,
+    web_app: TestClient[web.Request, web.Application], browser: Browser, tmp_path: Path,
 ) -> None:
     base = str(web_app.make_url("/")).rstrip("/")
     tomorrow = (datetime.now(ZoneInfo("Asia/Bangkok")).date() + timedelta(days=1)).isoformat()

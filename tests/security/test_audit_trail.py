@@ -31,8 +31,7 @@ async def audit_rows(app: web.Application, stub_id: str) -> list[tuple[str, str]
 async def test_every_read_and_change_of_a_stub_is_audited(
     web_app: TestClient[web.Request, web.Application],
 ) -> None:
-    app = web_app.server.app
-    assert app is not None
+    app = web_app.app
     stub = await app[STUB_SERVICE].create_contact(
         channel="walk_in", dialed="walk-in", caller_number="+66812345678", language="th",
         priority="normal", actor=AGENT, notes="walk-in")
@@ -62,8 +61,7 @@ async def test_every_read_and_change_of_a_stub_is_audited(
 async def test_a_refused_read_leaves_no_data_and_an_unknown_stub_no_entry(
     web_app: TestClient[web.Request, web.Application],
 ) -> None:
-    app = web_app.server.app
-    assert app is not None
+    app = web_app.app
     r = await web_app.get("/api/case-stubs/6f1f2f7e-1111-4222-8333-944445555666")
     assert r.status == 401  # nobody signed in
     supervisor = await sign_in(web_app, "supervisor", "sup-pass")
