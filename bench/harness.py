@@ -68,6 +68,51 @@ def new_instance(
                                       dialplan=dialplan)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds the process has used so far (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process and its children, those running and those already ended (a
+    server that forks a process per connection: PostgreSQL)."""
+    total = 0.0
+    for process in [pid, *_descendants(pid)]:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+            total += sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def pin(pid: int, cpus: set[int]) -> int:
+    """Restrict a process, every thread of it and every descendant to `cpus` (threads and
+    children made later inherit it). Returns how many threads were pinned."""
+    pinned = 0
+    for process in [pid, *_descendants(pid)]:
+        with contextlib.suppress(FileNotFoundError):
+            for task in os.listdir(f"/proc/{process}/task"):
+                with contextlib.suppress(ProcessLookupError):
+                    os.sched_setaffinity(int(task), cpus)
+                    pinned += 1
+    return pinned
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                parent = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+                children.setdefault(parent, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
 async def admin(instance: AsteriskInstance, events: str = "off") -> MiniAmi:
     a = instance.config.admin
     return await MiniAmi.connect("127.0.0.1", instance.ports.ami, a.username, a.secret,
@@ -235,8 +280,7 @@ class ControllerProcess:
         return self.proc.pid
 
     def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(self.pid)
 
     def rss_bytes(self) -> int:
         for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
@@ -472,6 +516,11 @@ class ThrowawayPostgres:
         self.url = out.stdout.strip().splitlines()[-1]
         return self.url
 
+    def cpu_seconds(self) -> float:
+        """CPU seconds the server has used so far: the postmaster and every backend."""
+        pid = int((self.folder / "data" / "postmaster.pid").read_text().split()[0])
+        return tree_cpu_seconds(pid)
+
     def database(self, name: str) -> str:
         """A new, empty database on the server; its URL."""
         admin_url = sync_url(self.url)
@@ -536,14 +585,15 @@ async def staff_everyone(controller: ControllerProcess, extra: int = 0,
 
 async def _hire(http: aiohttp.ClientSession, base: str, csrf: str, count: int,
                 taken: int) -> list[str]:
-    hired = []
+    hired: list[str] = []
     for n in range(taken + 1, taken + count + 1):
-        body = {"id": f"A{n:03d}", "name": f"Bench counsellor {n}", "endpoint": f"agent-{n:03d}",
+        agent_id = f"A{n:03d}"
+        body = {"id": agent_id, "name": f"Bench counsellor {n}", "endpoint": f"agent-{n:03d}",
                 "languages": ["th"], "skills": ["counselling"]}
         async with http.post(f"{base}/api/roster/agents", json=body,
                              headers={"X-CSRF-Token": csrf}) as r:
             if r.status == 201:
-                hired.append(body["id"])
+                hired.append(agent_id)
     return hired
 
 

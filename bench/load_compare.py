@@ -1,7 +1,7 @@
 """Load: how many calls per second the real Asterisk sustains alone, and with the controller.
 
     .venv/bin/python -m bench.load_compare [--rates 5,10,15,20,25,30,40] [--step-seconds 15]
-                                           [--pop-seconds 30]
+                                           [--pop-seconds 30] [--asterisk-cpus 0]
 
 Asterisk's own performance method: SIPp callers at a rising rate until calls fail. Each call
 comes in on the carrier trunk to 1300, presses the emergency key at 1 s (the IVR, then the
@@ -18,6 +18,11 @@ is not what is measured):
 Then, with the controller, at 80 % of its sustainable rate: screen-pop latency from AgentCalled
 (Asterisk's own event time) to the message on each agent's page WebSocket, the controller's CPU
 and RSS, and the books: calls Asterisk counted against call records (lost must be 0).
+
+By default every process shares every core of the machine, so the controller's own CPU comes
+out of Asterisk's. `--asterisk-cpus 0` gives Asterisk CPU 0 to itself and runs everything else
+on the other cores (as on a host of Asterisk's own): the ratio is then what attaching the
+controller costs Asterisk itself (its AMI events and actions).
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,6 +60,7 @@ class Step:
     failed: int
     connected: int
     seconds: float
+    asterisk_cpu: float  # % of one core over the step
 
     @property
     def ok(self) -> bool:
@@ -62,7 +69,8 @@ class Step:
     def line(self) -> str:
         verdict = "ok" if self.ok else "FAILS"
         return (f"  {self.rate:5.1f} calls/s: {self.created} calls, {self.failed} failed, "
-                f"{self.connected} connected to an agent  [{verdict}]")
+                f"{self.connected} connected to an agent, Asterisk CPU "
+                f"{self.asterisk_cpu:.0f} %  [{verdict}]")
 
 
 def connects_since(instance: AsteriskInstance, since: float) -> int:
@@ -79,31 +87,44 @@ def connects_since(instance: AsteriskInstance, since: float) -> int:
 async def step(instance: AsteriskInstance, rate: float, seconds: float) -> Step:
     calls = max(1, round(rate * seconds))
     started = time.time()
+    assert instance.pid is not None
+    cpu0 = h.cpu_seconds(instance.pid)
     traffic = await h.callers(instance, calls=calls, rate=rate, hangup_after=HANGUP_AFTER,
                               timeout=seconds + 60, name=f"callers-{rate:g}")
     result = await traffic.wait(seconds + 90)
     await asyncio.sleep(1.0)
+    took = time.time() - started
     return Step(rate, result.created, result.failed + (calls - result.created),
-                connects_since(instance, started), time.time() - started)
+                connects_since(instance, started), took,
+                100 * (h.cpu_seconds(instance.pid) - cpu0) / took)
+
+
+Meter = Callable[[], float]  # CPU seconds a process (tree) has used so far
 
 
 async def ramp(instance: AsteriskInstance, rates: list[float], seconds: float, title: str,
-               controller_database: str | None = None) -> float:
+               controller_database: str | None = None,
+               meters: Mapping[str, Meter] | None = None) -> float:
     """The highest rate whose step passed (0 if none). With the controller's database, a step
     passes only if the controller also kept up: every call of the step recorded and ended within
-    `KEEP_UP` seconds of its end (otherwise its event backlog would only grow)."""
+    `KEEP_UP` seconds of its end (otherwise its event backlog would only grow). `meters`: other
+    processes whose CPU each step prints."""
     print(f"{title}:", flush=True)
-    best = 0.0
+    best, meters = 0.0, meters or {}
     for rate in rates:
         since = datetime.now(UTC)
+        before, t0 = {name: meter() for name, meter in meters.items()}, time.monotonic()
         result = await step(instance, rate, seconds)
+        took = time.monotonic() - t0
+        used = "".join(f"; {name} CPU {100 * (meters[name]() - cpu) / took:.0f} %"
+                       for name, cpu in before.items())
         behind = ""
         if controller_database is not None and result.ok:
             books = await h.settle(instance, controller_database, since, None, timeout=KEEP_UP)
             behind = "" if books.clean else (
                 f"; controller behind: {len(books.lost)} calls not recorded, "
                 f"{len(books.not_ended)} not ended {KEEP_UP:.0f} s after the step")
-        print(result.line() + behind, flush=True)
+        print(result.line() + used + behind, flush=True)
         # The last calls end (and, past the limit, Asterisk's backlog drains) before the next
         # step or the next ramp.
         drained = await h.wait_idle(instance)
@@ -191,7 +212,10 @@ async def run(args: argparse.Namespace) -> int:
     os.environ["LINE1300_ROUTING_WRAPUP_SECONDS"] = "0"  # queues.conf: staffing is not measured
     settings = h.base_settings(state / "asterisk")
     instance = h.new_instance(h.asterisk_runtime(settings), settings, "load")
+    cpus = CpuSets.of(args.asterisk_cpus)
+    cpus.pin_rest()  # this process, and so SIPp, PostgreSQL and the controller it starts
     instance.start()
+    cpus.pin_asterisk(instance)
     database, postgres = h.controller_database(args.database, state, "load")
     controller = h.ControllerProcess(instance, state / "controller", database,
                                      extra_env={"LINE1300_ROUTING_WRAPUP_SECONDS": "0"})
@@ -211,8 +235,11 @@ async def run(args: argparse.Namespace) -> int:
         await controller.start()
         since = datetime.now(UTC)
         cpu0, t0 = controller.cpu_seconds(), time.monotonic()
+        meters: dict[str, Meter] = {"controller": controller.cpu_seconds}
+        if postgres is not None:
+            meters["PostgreSQL"] = postgres.cpu_seconds
         attached = await ramp(instance, rates, args.step_seconds, "with the controller",
-                              controller_database=database)
+                              controller_database=database, meters=meters)
         attached = attached or args.pop_rate / 0.8  # --rates "": screen-pops only
         ramp_cpu = 100 * (controller.cpu_seconds() - cpu0) / max(time.monotonic() - t0, 0.001)
         caught_up = await _caught_up(instance, database, since)
@@ -221,7 +248,7 @@ async def run(args: argparse.Namespace) -> int:
         runs = await _pop_runs(instance, controller, database, [*lower, at_80],
                                args.pop_seconds)
         books = await h.settle(instance, database, since, None, timeout=60)
-        _report(alone, attached, ramp_cpu, runs, books, args.database)
+        _report(alone, attached, ramp_cpu, runs, books, args.database, cpus)
         print(f"  after the failing step the controller caught up in {caught_up:.0f} s")
         return 0 if books.lost == [] else 1
     finally:
@@ -299,12 +326,11 @@ async def _pop_runs(instance: AsteriskInstance, controller: h.ControllerProcess,
 
 
 def _report(alone: float, attached: float, ramp_cpu: float, runs: list[PopRun],
-            books: h.Accounting, database: str) -> None:
+            books: h.Accounting, database: str, cpus: CpuSets) -> None:
     ratio = attached / alone if alone else 0.0
     headline = runs[-1]
     fast = [r.rate for r in runs if r.p99_ms <= 100 and r.pops]
-    print(f"\nload benchmark (controller on {database}; {os.cpu_count()} CPU cores shared with "
-          "Asterisk, SIPp and everything else on this machine)")
+    print(f"\nload benchmark (controller on {database}; {cpus.description()})")
     print(f"  max sustainable, Asterisk alone      {alone:g} calls/s")
     print(f"  max sustainable, with the controller {attached:g} calls/s")
     print(f"  ratio                                {ratio:.2f} (goal >= 0.95)")
@@ -321,6 +347,48 @@ def _report(alone: float, attached: float, ramp_cpu: float, runs: list[PopRun],
     print(f"  {books.line()}")
 
 
+@dataclass
+class CpuSets:
+    """Where the processes run. Shared (the default): everything on every core of this machine.
+    With `--asterisk-cpus`, Asterisk alone on those cores and everything else (SIPp, PostgreSQL,
+    the controller, this benchmark's page clients) on the others, as when Asterisk has a host
+    of its own: the ratio then shows what attaching the controller costs Asterisk itself, not
+    what the controller's CPU takes from a machine both share."""
+
+    asterisk: set[int] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, spec: str) -> CpuSets:
+        if not spec:
+            return cls()
+        wanted = {int(c) for c in spec.split(",")}
+        every = os.sched_getaffinity(0)
+        if not wanted < every:
+            raise SystemExit(f"--asterisk-cpus {spec}: this machine's usable CPUs are "
+                             f"{sorted(every)}; leave at least one for the rest")
+        return cls(wanted)
+
+    def pin_rest(self) -> None:
+        if self.asterisk:
+            os.sched_setaffinity(0, os.sched_getaffinity(0) - self.asterisk)
+
+    def pin_asterisk(self, instance: AsteriskInstance) -> None:
+        if self.asterisk:
+            assert instance.pid is not None
+            h.pin(instance.pid, self.asterisk)
+
+    def description(self) -> str:
+        if not self.asterisk:
+            return (f"{os.cpu_count()} CPU cores shared by Asterisk, SIPp and everything else "
+                    "on this machine")
+        return (f"Asterisk alone on CPU {_cpus(self.asterisk)}; SIPp, PostgreSQL, the "
+                f"controller and the page clients on CPU {_cpus(os.sched_getaffinity(0))}")
+
+
+def _cpus(cpus: set[int]) -> str:
+    return ",".join(str(c) for c in sorted(cpus))
+
+
 def _args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--rates", default="5,10,15,20,25,30,35,40,45,50,55,60,80",
@@ -335,6 +403,9 @@ def _args() -> argparse.Namespace:
                    default="postgres" if h.ThrowawayPostgres.available() else "sqlite",
                    help="the controller's database: a throw-away PostgreSQL (production; the "
                         "default when installed) or a SQLite file (the embedded default)")
+    p.add_argument("--asterisk-cpus", default="",
+                   help="CPU numbers (e.g. 0) for Asterisk alone, everything else on the other "
+                        "CPUs; default: every process shares every CPU")
     p.add_argument("--keep", action="store_true", help="keep the Asterisk instance folder")
     return p.parse_args()
 

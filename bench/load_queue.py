@@ -20,9 +20,9 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from agent_routing.skills import routing
+from bench import harness as h
 from dialplans.minimal import minimal_extensions
 from sandbox.amiclient import MiniAmi
 from sandbox.instance import AsteriskInstance
@@ -54,11 +54,6 @@ def _args() -> argparse.Namespace:
     return p.parse_args()
 
 
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def _add_members(instance: AsteriskInstance, queue: str, count: int) -> None:
     a = instance.config.admin
     ami = await MiniAmi.connect("127.0.0.1", instance.ports.ami, a.username, a.secret,
@@ -81,7 +76,7 @@ async def _run(args: argparse.Namespace, instance: AsteriskInstance, boot: float
     await asyncio.sleep(0.3)
     pid = instance.pid
     assert pid is not None
-    cpu0, t0 = _cpu_seconds(pid), time.monotonic()
+    cpu0, t0 = h.cpu_seconds(pid), time.monotonic()
     caller_port = instance.lease.spare_udp_port() if instance.lease else None
     caller = await run_sipp(
         caller_scenario(caller="0899[call_number]", hangup_after=None),
@@ -89,7 +84,7 @@ async def _run(args: argparse.Namespace, instance: AsteriskInstance, boot: float
         calls=args.calls, rate=args.rate, limit=args.calls, local_port=caller_port,
         timeout=args.calls / args.rate + args.talk + 60,
     )
-    wall, cpu = time.monotonic() - t0, _cpu_seconds(pid) - cpu0
+    wall, cpu = time.monotonic() - t0, h.cpu_seconds(pid) - cpu0
     await asyncio.sleep(1.5)  # the UAS's last stats line
     agent_result = await agents.stop()
     return Figures(caller, agent_result, wall, cpu, _achieved_rate(instance),
