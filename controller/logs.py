@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from collections.abc import MutableMapping
+from collections.abc import MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import structlog
+from structlog.typing import Processor
 
 from privacy import mask_number
 
@@ -59,18 +60,32 @@ def configure(log_file: Path | None = None, level: int = logging.INFO) -> None:
         handler.addFilter(MaskNumbersFilter())
     logging.basicConfig(level=level, handlers=handlers, format="%(message)s", force=True)
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            mask_numbers,
-            structlog.processors.JSONRenderer(ensure_ascii=False),
-        ],
+        processors=processors(structlog.processors.JSONRenderer(ensure_ascii=False)),
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.make_filtering_bound_logger(level),
         cache_logger_on_first_use=True,
     )
+
+
+def processors(
+    renderer: Processor,
+    *,
+    before_mask: Sequence[Processor] = (),
+    after_mask: Sequence[Processor] = (),
+) -> list[Processor]:
+    """The chain every structlog line goes through, the number mask last before rendering.
+    The PDPA log audit of the test suite (tests/security/log_audit.py) runs this same chain,
+    looking at each line before and after the mask."""
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+        *before_mask,
+        mask_numbers,
+        *after_mask,
+        renderer,
+    ]
 
 
 def bind_call(linkedid: str) -> None:

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 import structlog
 
-from controller.logs import MaskNumbersFilter, mask_numbers
+from controller.logs import MaskNumbersFilter, processors
 from privacy import mask_number
 
 # A caller number as people and carriers write it: "+" and 8-15 digits, or a national number
@@ -90,16 +90,10 @@ def pytest_configure(config: pytest.Config) -> None:
         unmasked_events=Counter(),
     )
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="%Y-%m-%d %H:%M:%S", utc=False),
-            structlog.processors.format_exc_info,
-            _before_safety_net,
-            mask_numbers,
-            _tee,
+        processors=processors(
             structlog.dev.ConsoleRenderer(colors=False),
-        ],
+            before_mask=[_before_safety_net], after_mask=[_tee],
+        ),
         cache_logger_on_first_use=False,
     )
     handler = logging.FileHandler(stdlib_path, mode="w", encoding="utf-8")
