@@ -214,6 +214,8 @@ class ControllerProcess:
             "LINE1300_AMI_USERNAME": c.username,
             "LINE1300_AMI_SECRET": c.secret,
             "LINE1300_ASTERISK_RECORDS_DIR": str(self.instance.log_dir),
+            # Recordings are named by Asterisk's path: the chroot's, when it is the sandbox's.
+            "LINE1300_ASTERISK_ROOT_DIR": str(self.instance.runtime.root),
             "LINE1300_WEB_PORT": str(self.web_port),
             "LINE1300_CASE_STORE_URL": self.case_store_url,
             "LINE1300_CASE_STORE_TOKEN": self.case_store_token,

@@ -35,10 +35,11 @@ class AsteriskPaths:
     @classmethod
     def from_settings(cls, settings: Settings) -> AsteriskPaths:
         """The Asterisk `python -m controller` starts, decided as the sandbox decides it; with
-        [asterisk] records_dir set, an Asterisk managed elsewhere that shares its folders."""
+        [asterisk] records_dir set, an Asterisk managed elsewhere whose "/" is [asterisk]
+        root_dir here."""
         a = settings.asterisk
         if a.records_dir:
-            return cls(Path("/"), None)
+            return cls(Path(a.root_dir), None)
         if a.mode == "system" or (a.mode == "auto" and shutil.which("asterisk")):
             instance = settings.runtime_dir / "asterisk" / DEFAULT_INSTANCE
             return cls(Path("/"), instance / SOUNDS_SUBDIR)

@@ -91,6 +91,13 @@ def _tool(name: str) -> str:
     return path
 
 
+def _low_priority() -> list[str]:
+    """Archiving can wait, calls cannot: the encoder runs at the lowest CPU priority, so on a
+    busy host it takes only what Asterisk and the controller leave (`nice`, from coreutils)."""
+    nice = shutil.which("nice")
+    return [nice, "-n", "19"] if nice else []
+
+
 def _ffprobe_json(src: Path) -> dict[str, Any]:
     cmd = [
         _tool("ffprobe"), "-v", "error", "-of", "json",
@@ -257,6 +264,7 @@ def to_archive(
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(dst.name + ".part")
     cmd = [
+        *_low_priority(),
         _tool("ffmpeg"), "-nostdin", "-v", "error", "-y", "-i", str(src), "-vn", "-ac", "1",
         "-c:a", "libopus", "-b:a", bitrate, "-application", "voip", "-f", "ogg", str(tmp),
     ]

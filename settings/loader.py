@@ -53,6 +53,9 @@ class AsteriskSettings:
     agent_endpoints: int
     # Where Asterisk writes cel.sqlite3, cdr.sqlite3 and queue_log ("" = the instance we start).
     records_dir: str = ""
+    # The folder that is Asterisk's "/" on this host, for the files it names by its own path
+    # (recordings, callback messages) when it is external: "/" unless chrooted or containerised.
+    root_dir: str = "/"
     # AMI events Asterisk does not produce at all (manager.conf disabledevents).
     ami_disabled_events: tuple[str, ...] = ()
 
@@ -249,8 +252,18 @@ def _asterisk(r: _Reader, source: Path) -> AsteriskSettings:
         rtp_end=rtp_end,
         agent_endpoints=r.get("asterisk", "agent_endpoints", int),
         records_dir=r.get("asterisk", "records_dir", str),
+        root_dir=_root_dir(r.get("asterisk", "root_dir", str), source),
         ami_disabled_events=_event_names(r.get("asterisk", "ami_disabled_events", list), source),
     )
+
+
+def _root_dir(value: str, source: Path) -> str:
+    if not value.startswith("/"):
+        raise SettingsError(
+            f"settings [asterisk] root_dir in {source}: {value!r} is not an absolute folder "
+            '("/" when Asterisk sees the same files as this server)'
+        )
+    return value
 
 
 def _event_names(value: list[str], source: Path) -> tuple[str, ...]:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from case_stubs.schema import problems
+from recordings.asterisk_paths import AsteriskPaths
 from recordings.models import MediaRow
+from settings import load_settings
+from settings.loader import SettingsError
 from tests.calls.dbview import call_rows, stub_body
 from tests.recordings.conftest import (
     MESSAGES,
@@ -120,3 +124,18 @@ async def test_calls_outside_the_retention_window_are_not_registered(media: Medi
     await media.process()
     assert await media_rows(media) == []
     assert Path(media.host(ast_path)).is_file()
+
+
+def test_an_external_asterisk_in_a_chroot_names_files_this_server_finds(tmp_path: Path) -> None:
+    base = {"LINE1300_GENERAL_STATE_DIR": str(tmp_path),
+            "LINE1300_ASTERISK_RECORDS_DIR": str(tmp_path / "log")}
+    shared = AsteriskPaths.from_settings(load_settings(env=base))
+    assert shared.host_path(f"{MONITOR}/a.wav") == Path(f"{MONITOR}/a.wav")
+
+    chroot = tmp_path / "chroot"
+    inside = load_settings(env={**base, "LINE1300_ASTERISK_ROOT_DIR": str(chroot)})
+    assert AsteriskPaths.from_settings(inside).host_path(f"{MONITOR}/a.wav") == (
+        chroot / MONITOR.lstrip("/") / "a.wav"
+    )
+    with pytest.raises(SettingsError, match=r"root_dir .* not an absolute folder"):
+        load_settings(env={**base, "LINE1300_ASTERISK_ROOT_DIR": "chroot"})
