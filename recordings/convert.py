@@ -62,11 +62,15 @@ class ConvertOptions:
     # Shorter than this is no recording at all (a WAV whose header promises far more data
     # than the file holds decodes to a few milliseconds): refused rather than played as silence.
     min_duration_s: float = 0.1
+    # Background work (archiving): ffprobe and ffmpeg at the lowest CPU priority.
+    background: bool = False
 
 
 DEFAULT_OPTIONS = ConvertOptions()
 # Whole calls: hours long, never trimmed or normalised (see to_archive).
-ARCHIVE_OPTIONS = ConvertOptions(max_bytes=1024 * MB, max_duration_s=6 * 3600.0)
+ARCHIVE_OPTIONS = ConvertOptions(
+    max_bytes=1024 * MB, max_duration_s=6 * 3600.0, background=True
+)
 
 
 @dataclass(frozen=True)
@@ -91,16 +95,16 @@ def _tool(name: str) -> str:
     return path
 
 
-def _low_priority() -> list[str]:
-    """Archiving can wait, calls cannot: the encoder runs at the lowest CPU priority, so on a
-    busy host it takes only what Asterisk and the controller leave (`nice`, from coreutils)."""
-    nice = shutil.which("nice")
+def _priority(options: ConvertOptions) -> list[str]:
+    """Archiving can wait, calls cannot: its tools run at the lowest CPU priority, so on a busy
+    host they take only what Asterisk and the controller leave (`nice`, from coreutils)."""
+    nice = shutil.which("nice") if options.background else None
     return [nice, "-n", "19"] if nice else []
 
 
-def _ffprobe_json(src: Path) -> dict[str, Any]:
+def _ffprobe_json(src: Path, options: ConvertOptions) -> dict[str, Any]:
     cmd = [
-        _tool("ffprobe"), "-v", "error", "-of", "json",
+        *_priority(options), _tool("ffprobe"), "-v", "error", "-of", "json",
         "-show_entries", "format=duration,format_name:stream=codec_type", str(src),
     ]
     try:
@@ -123,7 +127,7 @@ def probe(src: Path, options: ConvertOptions = DEFAULT_OPTIONS) -> AudioInfo:
         raise AudioTooLargeError(
             f"{src.name} is {size / MB:.1f} MB; the limit is {options.max_bytes / MB:.0f} MB"
         )
-    data = _ffprobe_json(src)
+    data = _ffprobe_json(src, options)
     if not any(s.get("codec_type") == "audio" for s in data.get("streams", [])):
         raise NotAudioError(f"{src.name} contains no audio stream")
     fmt = data.get("format", {})
@@ -264,7 +268,7 @@ def to_archive(
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(dst.name + ".part")
     cmd = [
-        *_low_priority(),
+        *_priority(options),
         _tool("ffmpeg"), "-nostdin", "-v", "error", "-y", "-i", str(src), "-vn", "-ac", "1",
         "-c:a", "libopus", "-b:a", bitrate, "-application", "voip", "-f", "ogg", str(tmp),
     ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,7 @@ from sqlalchemy import select
 
 from case_stubs.schema import problems
 from recordings.asterisk_paths import AsteriskPaths
+from recordings.convert import probe, to_archive
 from recordings.models import MediaRow
 from settings import load_settings
 from settings.loader import SettingsError
@@ -139,3 +142,30 @@ def test_an_external_asterisk_in_a_chroot_names_files_this_server_finds(tmp_path
     )
     with pytest.raises(SettingsError, match=r"root_dir .* not an absolute folder"):
         load_settings(env={**base, "LINE1300_ASTERISK_ROOT_DIR": "chroot"})
+
+
+def test_archiving_runs_its_tools_at_the_lowest_cpu_priority_an_upload_does_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Archiving can wait while calls cannot: ffprobe and ffmpeg of an archive run at nice 19,
+    those of a prompt upload (a supervisor waiting) at the server's own priority."""
+    seen = tmp_path / "seen"
+    wrappers = tmp_path / "bin"
+    wrappers.mkdir()
+    for tool in ("ffmpeg", "ffprobe"):
+        real = shutil.which(tool)
+        assert real is not None
+        script = wrappers / tool
+        # Field 19 of /proc/self/stat: the niceness this tool runs at.
+        script.write_text(f"#!/bin/sh\necho {tool} $(cut -d' ' -f19 /proc/self/stat) >> {seen}\n"
+                          f'exec {real} "$@"\n')
+        script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{wrappers}:{os.environ['PATH']}")
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+
+    to_archive(tone(tmp_path / "call.wav", 1.0), tmp_path / "call.ogg")
+    assert sorted(seen.read_text().split("\n")[:-1]) == ["ffmpeg 19", "ffprobe 19"]
+
+    seen.unlink()
+    probe(tmp_path / "call.wav")
+    assert seen.read_text().split() == ["ffprobe", str(own)]
