@@ -72,21 +72,26 @@ class DiscoverMedia:
         self._retention = retention
         self._clock = clock
 
-    async def execute(self) -> list[Media]:
+    async def execute(self, since: datetime | None = None) -> list[Media]:
+        """Register what is missing among the calls received since `since` (None: every call
+        still inside its retention period)."""
         now = self._clock()
         found: list[Media] = []
         for kind in MediaKind:
-            for new in await self._candidates(kind, now):
+            for new in await self._candidates(kind, now, since):
                 media = await self._register(new, now)
                 if media is not None:
                     found.append(media)
         return found
 
-    async def _candidates(self, kind: MediaKind, now: datetime) -> list[NewMedia]:
+    async def _candidates(
+        self, kind: MediaKind, now: datetime, since: datetime | None
+    ) -> list[NewMedia]:
         column = _SOURCE_COLUMN[kind]
         path = getattr(CallRow, column)
+        oldest = now - self._retention.period(kind)
         query = select(CallRow).where(
-            CallRow.received_at >= now - self._retention.period(kind),
+            CallRow.received_at >= (oldest if since is None else max(oldest, since)),
             CallRow.ended_at.is_not(None), CallRow.ended_at <= now - SETTLE,
             path.is_not(None), path != "",
             ~exists().where(MediaRow.linkedid == CallRow.linkedid, MediaRow.kind == kind.value),

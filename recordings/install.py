@@ -91,7 +91,7 @@ def build_media_room(
     messages = TranscribeMessages(db, store, worker, paths, s.archive_dir)
     discover = DiscoverMedia(db, policy, clock)
     archive = ArchiveMedia(db, paths, s.archive_dir, stubs, clock, settings.timezone)
-    loop = MediaLoop(discover, archive, messages)
+    loop = MediaLoop(discover, archive, messages, clock=clock)
 
     def catalog() -> PromptCatalog:
         return PromptCatalog.load(catalog_path)  # read per use: an edited catalog counts at once

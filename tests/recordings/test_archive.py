@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
 from sqlalchemy import select
 
 from case_stubs.schema import problems
+from recordings.archive import ArchiveMedia, DiscoverMedia
 from recordings.asterisk_paths import AsteriskPaths
 from recordings.convert import probe, to_archive
 from recordings.models import MediaRow
+from recordings.pipeline import MediaLoop
+from recordings.transcription_service import TranscribeMessages
 from settings import load_settings
 from settings.loader import SettingsError
 from tests.calls.dbview import call_rows, stub_body
@@ -169,3 +175,57 @@ def test_archiving_runs_its_tools_at_the_lowest_cpu_priority_an_upload_does_not(
     seen.unlink()
     probe(tmp_path / "call.wav")
     assert seen.read_text().split() == ["ffprobe", str(own)]
+
+
+async def test_a_woken_pass_looks_at_recent_calls_only_a_full_pass_at_every_call(
+    media: Media,
+) -> None:
+    s = call_script(1)
+    ast_path = f"{MONITOR}/2026/11/25/{s.linkedid}.wav"
+    tone(media.host(ast_path), 3.0)
+    await media.replay(answered_recorded_call(s, ast_path))
+    # Half a day later (a call the reconciler rebuilt late, say), a woken pass does not go
+    # through the whole call log for it; the full pass every few minutes does.
+    media.clock.now += timedelta(hours=13)
+
+    await media.room.loop.run_once(recent=True)
+    assert await media_rows(media) == []
+    await media.room.loop.run_once()
+    assert [r.linkedid for r in await media_rows(media)] == [s.linkedid]
+
+
+class Discoveries:
+    """Stands in for DiscoverMedia: notes what each pass looked at."""
+
+    def __init__(self) -> None:
+        self.since: list[datetime | None] = []
+
+    async def execute(self, since: datetime | None = None) -> list[object]:
+        self.since.append(since)
+        return []
+
+
+class NothingToDo:
+    """Stands in for the archiving and transcription steps of a pass."""
+
+    async def execute(self) -> list[object]:
+        return []
+
+    async def submit_pending(self) -> None:
+        return None
+
+
+async def test_passes_woken_by_every_call_still_make_a_full_pass_every_scan_period() -> None:
+    discover, rest = Discoveries(), NothingToDo()
+    loop = MediaLoop(cast(DiscoverMedia, discover), cast(ArchiveMedia, rest),
+                     cast(TranscribeMessages, rest), scan_seconds=0.3, settle_seconds=0.0)
+    running = asyncio.create_task(loop.run())
+    try:
+        for _ in range(40):  # a call ends every 25 ms for a second
+            loop.wake()
+            await asyncio.sleep(0.025)
+    finally:
+        running.cancel()
+    full = [i for i, since in enumerate(discover.since) if since is None]
+    assert full[0] == 0 and len(full) >= 3, full  # the first, then about every 0.3 s
+    assert len(discover.since) > 10 and len(full) < len(discover.since) / 3, discover.since
