@@ -293,6 +293,12 @@ class ControllerProcess:
     def open_fds(self) -> int:
         return len(os.listdir(f"/proc/{self.pid}/fd"))
 
+    async def loop_lag(self) -> dict[str, float]:
+        """The controller's event-loop lag over the last minute, from its /health."""
+        async with aiohttp.ClientSession() as http, http.get(f"{self.base_url}/health") as r:
+            body: dict[str, dict[str, float]] = await r.json()
+        return body.get("event_loop_lag", {})
+
     async def signed_in(self, http: aiohttp.ClientSession) -> str:
         """Sign `http` in as the supervisor; returns the CSRF token."""
         async with http.post(f"{self.base_url}/api/login",

@@ -34,7 +34,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -104,11 +104,12 @@ Meter = Callable[[], float]  # CPU seconds a process (tree) has used so far
 
 async def ramp(instance: AsteriskInstance, rates: list[float], seconds: float, title: str,
                controller_database: str | None = None,
-               meters: Mapping[str, Meter] | None = None) -> float:
+               meters: Mapping[str, Meter] | None = None,
+               lag: Callable[[], Awaitable[Mapping[str, float]]] | None = None) -> float:
     """The highest rate whose step passed (0 if none). With the controller's database, a step
     passes only if the controller also kept up: every call of the step recorded and ended within
     `KEEP_UP` seconds of its end (otherwise its event backlog would only grow). `meters`: other
-    processes whose CPU each step prints."""
+    processes whose CPU each step prints; `lag`: the controller's event-loop lag, printed too."""
     print(f"{title}:", flush=True)
     best, meters = 0.0, meters or {}
     for rate in rates:
@@ -124,6 +125,10 @@ async def ramp(instance: AsteriskInstance, rates: list[float], seconds: float, t
             behind = "" if books.clean else (
                 f"; controller behind: {len(books.lost)} calls not recorded, "
                 f"{len(books.not_ended)} not ended {KEEP_UP:.0f} s after the step")
+        if lag is not None:
+            figures = await lag()
+            used += (f"; controller loop lag (last 60 s) p99 {figures.get('p99_ms', 0):.0f} ms, "
+                     f"max {figures.get('max_ms', 0):.0f} ms")
         print(result.line() + used + behind, flush=True)
         # The last calls end (and, past the limit, Asterisk's backlog drains) before the next
         # step or the next ramp.
@@ -239,7 +244,8 @@ async def run(args: argparse.Namespace) -> int:
         if postgres is not None:
             meters["PostgreSQL"] = postgres.cpu_seconds
         attached = await ramp(instance, rates, args.step_seconds, "with the controller",
-                              controller_database=database, meters=meters)
+                              controller_database=database, meters=meters,
+                              lag=controller.loop_lag)
         attached = attached or args.pop_rate / 0.8  # --rates "": screen-pops only
         ramp_cpu = 100 * (controller.cpu_seconds() - cpu0) / max(time.monotonic() - t0, 0.001)
         caught_up = await _caught_up(instance, database, since)
@@ -284,12 +290,14 @@ class PopRun:
     cpu_percent: float
     rss_mb: float
     fds: int
+    lag: Mapping[str, float] = field(default_factory=dict)
 
     def line(self) -> str:
         return (f"  {self.rate:5.1f} calls/s, {self.pages} pages: screen-pop p50 "
                 f"{self.p50_ms:.0f} ms, p99 {self.p99_ms:.0f} ms over {self.pops} pops; "
                 f"controller CPU {self.cpu_percent:.0f} %, RSS {self.rss_mb:.0f} MB, "
-                f"{self.fds} open files")
+                f"{self.fds} open files; loop lag (last 60 s) p99 "
+                f"{self.lag.get('p99_ms', 0):.0f} ms, max {self.lag.get('max_ms', 0):.0f} ms")
 
 
 async def _pop_runs(instance: AsteriskInstance, controller: h.ControllerProcess, database: str,
@@ -317,7 +325,8 @@ async def _pop_runs(instance: AsteriskInstance, controller: h.ControllerProcess,
         cpu = 100 * (controller.cpu_seconds() - cpu0) / (time.monotonic() - t0)
         runs.append(PopRun(rate, watch.pages, watch.percentile(50) * 1000,
                            watch.percentile(99) * 1000, len(watch.latencies), cpu,
-                           controller.rss_bytes() / 2**20, controller.open_fds()))
+                           controller.rss_bytes() / 2**20, controller.open_fds(),
+                           await controller.loop_lag()))
         print(runs[-1].line(), flush=True)
         await h.settle(instance, database, since, None, timeout=300)  # backlog drained
     stop.set()

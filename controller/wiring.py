@@ -16,6 +16,7 @@ from agent_routing.skills import routing
 from call_log.install import install as install_call_log
 from caller_flags.install import install as install_caller_flags
 from case_stubs.install import install as install_case_stubs
+from controller import loop_lag
 from ivr.install import install as install_ivr
 from outcomes.install import install as install_outcomes
 from recordings.install import install as install_recordings
@@ -41,6 +42,7 @@ def build_app(settings: Settings, *, with_ami: bool = True) -> web.Application:
         middlewares=[refuse_nul, session_middleware], client_max_size=60 * 1024 * 1024
     )
     app[SETTINGS] = settings
+    loop_lag.install(app)  # first: it watches everything started after it
     app.cleanup_ctx.append(_database)
     if with_ami:
         app.cleanup_ctx.append(_ami_link)

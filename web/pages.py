@@ -20,7 +20,7 @@ from web.auth import (
     require,
     start_session,
 )
-from web.keys import DATABASE
+from web.keys import DATABASE, LOOP_LAG
 from web.openapi import api_doc, openapi_json
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -103,7 +103,12 @@ async def session_info(request: web.Request) -> web.Response:
 
 @public
 async def health(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+    """Up, and how late its event loop ran things in the last minute (controller.loop_lag)."""
+    body: dict[str, object] = {"status": "ok"}
+    lag = request.app.get(LOOP_LAG)
+    if lag is not None:
+        body["event_loop_lag"] = lag.figures().as_json()
+    return web.json_response(body)
 
 
 @public

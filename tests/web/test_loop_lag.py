@@ -1,0 +1,43 @@
+"""The controller's event-loop lag: what a blocked loop looks like on /health and in the log."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from structlog.testing import capture_logs
+
+from controller.loop_lag import LoopLag
+from web.keys import LOOP_LAG
+
+
+async def test_a_loop_held_for_300_ms_shows_in_the_figures_and_the_log() -> None:
+    lag = LoopLag(interval=0.01, window=10.0, warn_after=0.2)
+    watching = asyncio.create_task(lag.run())
+    try:
+        await asyncio.sleep(0.3)  # free running: lags of a fraction of a millisecond
+        with capture_logs() as logs:
+            time.sleep(0.3)  # a synchronous step holding the loop
+            await asyncio.sleep(0.2)
+    finally:
+        watching.cancel()
+    figures = lag.figures()
+    assert figures.samples > 20
+    assert figures.max_ms >= 250 and figures.p50_ms < 20, figures
+    [stall] = [e for e in logs if e["event"] == "controller.loop_stalled"]
+    assert stall["seconds"] >= 0.25 and stall["log_level"] == "warning"
+
+
+async def test_health_shows_the_last_minutes_lag(
+    web_app: TestClient[web.Request, web.Application],
+) -> None:
+    await asyncio.sleep(0.3)  # a few samples from the app's own watcher
+    assert web_app.app is not None
+    web_app.app[LOOP_LAG].note(0.5)
+    body = await (await web_app.get("/health")).json()
+    assert body["status"] == "ok"
+    figures = body["event_loop_lag"]
+    assert figures["samples"] >= 2 and figures["max_ms"] == 500.0
+    assert figures["window_seconds"] == 60.0
