@@ -14,6 +14,7 @@ import structlog
 from aiohttp import web
 
 from controller.logs import configure
+from controller.loop_lag import freeze_after_start
 from controller.wiring import build_app
 from settings import Settings, SettingsError, load_settings
 
@@ -31,8 +32,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     asterisk = None if args.external_asterisk else _start_asterisk(settings)
     try:
         _print_banner(settings, asterisk)
+        app = build_app(settings)
+        # The process's own app only (tests build many): its long-lived objects out of the
+        # garbage collector's walks once every room has started.
+        freeze_after_start(app)
         web.run_app(
-            build_app(settings),
+            app,
             host=settings.web.host,
             port=settings.web.port,
             print=None,

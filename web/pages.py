@@ -108,6 +108,7 @@ async def health(request: web.Request) -> web.Response:
     lag = request.app.get(LOOP_LAG)
     if lag is not None:
         body["event_loop_lag"] = lag.figures().as_json()
+        body["gc_pauses"] = lag.gc.figures().as_json()
     return web.json_response(body)
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from structlog.testing import capture_logs
 
-from controller.loop_lag import LoopLag
+from controller.loop_lag import GcPauses, LoopLag
 from web.keys import LOOP_LAG
 
 
@@ -41,3 +42,19 @@ async def test_health_shows_the_last_minutes_lag(
     figures = body["event_loop_lag"]
     assert figures["samples"] >= 2 and figures["max_ms"] == 500.0
     assert figures["window_seconds"] == 60.0
+    assert set(body["gc_pauses"]) == {"window_seconds", "collections_over_1ms", "total_ms",
+                                      "max_ms"}
+
+
+def test_garbage_collections_are_timed() -> None:
+    pauses = GcPauses(window=60.0)
+    gc.callbacks.append(pauses)
+    try:
+        junk = [[i] for i in range(300_000)]  # enough objects for a full collection to take >1 ms
+        gc.collect()
+        del junk
+    finally:
+        gc.callbacks.remove(pauses)
+    figures = pauses.figures()
+    assert figures.collections >= 1 and figures.max_ms >= 1.0
+    assert figures.total_ms >= figures.max_ms
