@@ -8,7 +8,6 @@ changes, AMI reconnects) and the callback scheduler. Both are cancelled and awai
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -59,6 +58,7 @@ from shift_schedule.seed import load_seed
 from shift_schedule.store import RosterStore
 from storage import Database
 from storage.leases import DutyLeases, LeaseKeeper
+from web.background import stop_tasks
 from web.keys import AMI, DATABASE, LEASES, SETTINGS
 
 log = structlog.get_logger(__name__)
@@ -161,11 +161,7 @@ class Room:
             self.tasks.append(asyncio.create_task(self.lease.run(), name="roster-lease"))
 
     async def stop(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-        for task in self.tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_tasks(self.tasks)
         self.tasks = []
 
 

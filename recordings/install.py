@@ -9,7 +9,6 @@ purge of recordings and messages past their period is the retention room's (rete
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,6 +39,7 @@ from recordings.views import ListCallbackMessages, ListRecordings
 from retention.policy import RetentionPolicy
 from settings import Settings
 from storage import Database
+from web.background import stop_tasks
 from web.keys import DATABASE, SETTINGS
 
 Clock = Callable[[], datetime]
@@ -64,11 +64,7 @@ class MediaRoom:
         self.tasks = [asyncio.create_task(self.loop.run(), name="media-loop")]
 
     async def stop(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-        for task in self.tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_tasks(self.tasks)
         self.tasks = []
         await self.worker.stop()
 

@@ -10,7 +10,6 @@ tests and `python -m retention`, with any clock.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,6 +27,7 @@ from retention.purge import PurgeExpired
 from settings import Settings
 from storage import Database
 from storage.leases import DutyLeases, LeaseKeeper
+from web.background import stop_tasks
 from web.keys import DATABASE, LEASES, SETTINGS
 
 Clock = Callable[[], datetime]
@@ -54,11 +54,7 @@ class RetentionRoom:
             self.tasks.append(asyncio.create_task(self.lease.run(), name="retention-purge-lease"))
 
     async def stop(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-        for task in self.tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_tasks(self.tasks)
         self.tasks = []
 
 
