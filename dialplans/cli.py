@@ -188,6 +188,7 @@ def render_params(
         sip_bind_host=args.sip_bind,
         prompts=prompts,
         ami_disabled_events=a.ami_disabled_events,
+        timezone=settings.timezone.key,
     )
 
 

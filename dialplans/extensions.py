@@ -50,10 +50,12 @@ class DialplanPaths:
 
     recordings: PurePosixPath
     callback_messages: PurePosixPath
+    # The zone of the folders' dates (STRFTIME's); "" = Asterisk's own local time.
+    timezone: str = ""
 
     @classmethod
     def for_params(cls, params: RenderParams) -> DialplanPaths:
-        return cls(params.recordings_dir, callback_messages_dir(params))
+        return cls(params.recordings_dir, callback_messages_dir(params), params.timezone)
 
 
 def callback_messages_dir(params: RenderParams) -> PurePosixPath:
@@ -160,6 +162,7 @@ class DialplanBuilder:
             f"L1300_FALLBACK_LANG={policy.fallback_language}",
             f"L1300_RECORDINGS_DIR={self.paths.recordings}",
             f"L1300_MESSAGES_DIR={self.paths.callback_messages}",
+            f"L1300_TZ={self.paths.timezone}",
             f"L1300_DOMESTIC_DID={policy.domestic_did}",
             f"L1300_INTERNATIONAL_DID={policy.international_did}",
         ]

@@ -63,6 +63,9 @@ class RenderParams:
     sip_bind_host: str | None = None
     # manager.conf disabledevents (settings [asterisk] ami_disabled_events).
     ami_disabled_events: tuple[str, ...] = ()
+    # The centre's time zone (settings [general] timezone): the recordings' and messages' dated
+    # folders follow the centre's day, not the Asterisk host's clock ("" = the host's).
+    timezone: str = ""
 
     @property
     def etc_dir(self) -> PurePosixPath:

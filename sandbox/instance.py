@@ -292,6 +292,7 @@ class AsteriskInstance:
             entity_id=_entity_id(c.name),
             prompts=prompts or {},
             ami_disabled_events=self.settings.asterisk.ami_disabled_events,
+            timezone=self.settings.timezone.key,
         )
 
     def prepare(self) -> None:
