@@ -154,22 +154,28 @@ async def wait_idle(instance: AsteriskInstance, timeout: float = 300.0,
         async with asyncio.timeout(timeout):
             await _until_idle(instance, backlog)
     except TimeoutError:
-        left = await asyncio.to_thread(instance.rx, "core show channels count")
+        left = await _rx_patiently(instance, "core show channels count")
         print(f"  (Asterisk not idle {timeout:.0f} s after the step: "
               f"{' '.join(left.split()[:3])}; the benchmark hangs them up)", flush=True)
-        await asyncio.to_thread(instance.rx, "channel request hangup all")
-        async with asyncio.timeout(120):
+        await _rx_patiently(instance, "channel request hangup all")
+        async with asyncio.timeout(300):
             await _until_idle(instance, backlog)
     return time.monotonic() - started
 
 
 async def _until_idle(instance: AsteriskInstance, backlog: int) -> None:
     while True:
-        calls = await asyncio.to_thread(instance.rx, "core show channels count")
-        queued = await asyncio.to_thread(instance.rx, "core show taskprocessors")
+        calls = await _rx_patiently(instance, "core show channels count")
+        queued = await _rx_patiently(instance, "core show taskprocessors")
         if re.search(r"^0 active channels", calls, re.M) and _max_queued(queued) <= backlog:
             return
         await asyncio.sleep(1.0)
+
+
+async def _rx_patiently(instance: AsteriskInstance, command: str) -> str:
+    """A CLI command for an Asterisk that may be overloaded: on one core, after a step past its
+    limit, it took over 10 s to answer `channel request hangup all` (and the run ended)."""
+    return await asyncio.to_thread(instance.rx, command, 120.0)
 
 
 def _max_queued(taskprocessors: str) -> int:

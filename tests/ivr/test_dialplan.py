@@ -171,3 +171,12 @@ def test_startup_check_refuses_a_prompt_the_catalog_does_not_define(tmp_path: Pa
 
     with pytest.raises(UnknownPromptError, match="survey-thanks"):
         IvrStartupCheck(PromptCatalog.load(edited), DEFAULT_ROOT).run()
+
+
+def test_dated_folders_follow_the_centres_day_not_the_asterisk_hosts_clock() -> None:
+    """A call at 00:16 Bangkok is filed under that day, on an Asterisk host kept in UTC too."""
+    text = build_dialplan(DialplanPaths(PATHS.recordings, PATHS.callback_messages,
+                                        "Asia/Bangkok")).text
+    assert _globals(text)["L1300_TZ"] == "Asia/Bangkok"
+    dated = re.findall(r"\$\{STRFTIME\(\$\{EPOCH\},([^,]*),%Y/%m/%d\)\}", text)
+    assert dated == ["${L1300_TZ}", "${L1300_TZ}"]  # the recording's folder and the message's
