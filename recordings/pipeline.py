@@ -44,6 +44,9 @@ class MediaLoop:
         self._settle = settle_seconds
         self._clock = clock
         self._woken = asyncio.Event()
+        # One pass at a time: two passes would both take the same pending file, and the one
+        # that finds it already archived and removed would mark it failed.
+        self._pass = asyncio.Lock()
 
     def wake(self) -> None:
         self._woken.set()
@@ -55,9 +58,10 @@ class MediaLoop:
 
     async def run_once(self, *, recent: bool = False) -> None:
         """One pass; `recent`: register only the files of calls received in the last hours."""
-        await self._discover.execute(self._clock() - RECENT if recent else None)
-        await self._archive.execute()
-        await self._transcribe.submit_pending()
+        async with self._pass:
+            await self._discover.execute(self._clock() - RECENT if recent else None)
+            await self._archive.execute()
+            await self._transcribe.submit_pending()
 
     async def run(self) -> None:
         full_due = time.monotonic()  # the first pass looks at every call
