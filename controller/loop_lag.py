@@ -70,14 +70,19 @@ class GcPauses:
             self._started = now
         elif now - self._started >= 0.001:
             self._pauses.append((self._clock(), now - self._started))
+            self._forget_old()  # here, not only in figures(): nobody may ask for /health
 
     def figures(self) -> GcFigures:
-        since = self._clock() - self.window
-        while self._pauses and self._pauses[0][0] < since:
-            self._pauses.popleft()
+        self._forget_old()
         pauses = [d for _, d in self._pauses]
         return GcFigures(len(pauses), round(sum(pauses) * 1000, 1),
                          round(max(pauses, default=0.0) * 1000, 1))
+
+
+    def _forget_old(self) -> None:
+        since = self._clock() - self.window
+        while self._pauses and self._pauses[0][0] < since:
+            self._pauses.popleft()
 
 
 class LoopLag:

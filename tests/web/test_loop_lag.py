@@ -58,3 +58,14 @@ def test_garbage_collections_are_timed() -> None:
     figures = pauses.figures()
     assert figures.collections >= 1 and figures.max_ms >= 1.0
     assert figures.total_ms >= figures.max_ms
+
+
+def test_gc_pauses_older_than_the_window_are_dropped_even_if_nobody_asks() -> None:
+    now = [0.0]
+    pauses = GcPauses(window=60.0, clock=lambda: now[0])
+    for second in range(600):
+        now[0] = float(second)
+        pauses("start", {})
+        time.sleep(0.0011)
+        pauses("stop", {})
+    assert len(pauses._pauses) <= 61  # only the last minute's, though figures() was never called
