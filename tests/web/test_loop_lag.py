@@ -40,7 +40,7 @@ async def test_health_shows_the_last_minutes_lag(
     body = await (await web_app.get("/health")).json()
     assert body["status"] == "ok"
     figures = body["event_loop_lag"]
-    assert figures["samples"] >= 2 and figures["max_ms"] == 500.0
+    assert figures["samples"] >= 2 and figures["max_ms"] >= 500.0  # the app may stall too
     assert figures["window_seconds"] == 60.0
     assert set(body["gc_pauses"]) == {"window_seconds", "collections_over_1ms", "total_ms",
                                       "max_ms"}
